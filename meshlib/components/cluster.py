@@ -1,0 +1,84 @@
+"""The shape every cluster component shares, so the mesh never cares which cloud it got."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+__all__ = ["EastWestExposure", "MeshCluster", "child_opts", "kubernetes_opts"]
+
+
+@dataclass
+class EastWestExposure:
+    """How a cluster's east-west gateway Service gets an address known before it exists."""
+
+    addresses: pulumi.Output[list[str]]
+    """The load balancer's addresses (IPs, or one hostname), first one used as istiod's address."""
+    annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Service annotations that pin the address (e.g. EIP allocations on AWS)."""
+    load_balancer_ip: pulumi.Input[str] | None = None
+    """`spec.loadBalancerIP` for clouds that take a reserved address there (GCP)."""
+    is_hostname: bool = False
+
+    @property
+    def address(self) -> pulumi.Output[str]:
+        """The first address: istiod's `remotePilotAddress` when this is a primary."""
+        return self.addresses.apply(lambda found: found[0])
+
+
+class MeshCluster(pulumi.ComponentResource):
+    """A Kubernetes cluster as the mesh sees it. `EksCluster`, `GkeCluster` and `ExistingCluster` are ones.
+
+    Subclasses set every attribute below before calling `register_outputs`.
+    """
+
+    cluster_name: str
+    """The Istio cluster id (`global.multiCluster.clusterName`)."""
+    cloud: str
+    network: str
+    endpoint: pulumi.Output[str]
+    """API server URL (`https://...`)."""
+    certificate_authority: pulumi.Output[str]
+    """The API server's CA, base64-encoded PEM."""
+    kubeconfig: pulumi.Output[str]
+    """Exec-based kubeconfig for Pulumi and admins (a secret; it holds no token)."""
+    provider: k8s.Provider
+    """The Kubernetes provider every resource of this cluster must use."""
+    east_west: EastWestExposure | None
+    """Set when the cluster runs an east-west gateway."""
+    egress_ips: pulumi.Output[list[str]]
+    """Public IPs the cluster's nodes reach other clusters from; empty when unknown."""
+    control_plane_egress_known: bool
+    """Whether `egress_ips` also covers calls the API server makes (webhooks)."""
+
+    def mesh_outputs(self) -> dict[str, pulumi.Input[object]]:
+        """The outputs every cluster component registers."""
+        return {
+            "clusterName": self.cluster_name,
+            "cloud": self.cloud,
+            "network": self.network,
+            "endpoint": self.endpoint,
+            "kubeconfig": self.kubeconfig,
+            "eastWestAddresses": self.east_west.addresses if self.east_west else None,
+            "egressIps": self.egress_ips,
+        }
+
+
+def child_opts(parent: pulumi.Resource, **extra: object) -> pulumi.ResourceOptions:
+    """Options for a component's child: parented to it."""
+    return pulumi.ResourceOptions(parent=parent, **extra)  # type: ignore[arg-type]
+
+
+def kubernetes_opts(
+    parent: pulumi.Resource, cluster: MeshCluster, depends_on: Sequence[pulumi.Resource] = (), **extra: object
+) -> pulumi.ResourceOptions:
+    """Options for a Kubernetes child: parented, and sent through `cluster`'s provider only."""
+    return pulumi.ResourceOptions(
+        parent=parent,
+        provider=cluster.provider,
+        depends_on=list(depends_on),
+        **extra,  # type: ignore[arg-type]
+    )

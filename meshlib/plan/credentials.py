@@ -1,0 +1,153 @@
+"""Credentials the mesh hands around: the shared CA chain and istiod's remote secrets.
+
+What `istioctl create-remote-secret` and Istio's `tools/certs` Makefiles produce,
+as pure data: names, labels, certificate properties, the bearer-token kubeconfig.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+
+import yaml
+
+__all__ = [
+    "CACERTS_SECRET",
+    "READER_SERVICE_ACCOUNT",
+    "READER_TOKEN_SECRET",
+    "CertificateProfile",
+    "cacerts_data",
+    "decode_token",
+    "exec_kubeconfig",
+    "intermediate_profile",
+    "reader_token_metadata",
+    "remote_secret_kubeconfig",
+    "remote_secret_metadata",
+    "root_profile",
+]
+
+CACERTS_SECRET = "cacerts"
+READER_SERVICE_ACCOUNT = "istio-reader-service-account"
+READER_TOKEN_SECRET = "istio-reader-service-account-token"
+_NAMESPACE = "istio-system"
+
+
+@dataclass(frozen=True)
+class CertificateProfile:
+    """Subject and extensions of a CA certificate."""
+
+    organization: str
+    common_name: str
+    locality: str | None
+    validity_hours: int
+    allowed_uses: tuple[str, ...]
+    max_path_length: int
+    dns_names: tuple[str, ...]
+
+
+def root_profile() -> CertificateProfile:
+    """The mesh root: `O=Istio, CN=Root CA`, ten years, signs intermediates."""
+    return CertificateProfile(
+        organization="Istio",
+        common_name="Root CA",
+        locality=None,
+        validity_hours=10 * 365 * 24,
+        allowed_uses=("cert_signing", "crl_signing", "digital_signature", "key_encipherment"),
+        max_path_length=-1,
+        dns_names=(),
+    )
+
+
+def intermediate_profile(cluster: str) -> CertificateProfile:
+    """A cluster's intermediate, as Istio's tooling makes it (`CA:true, pathlen:0`, two years)."""
+    return CertificateProfile(
+        organization="Istio",
+        common_name="Intermediate CA",
+        locality=cluster,
+        validity_hours=2 * 365 * 24,
+        allowed_uses=("digital_signature", "content_commitment", "key_encipherment", "cert_signing"),
+        max_path_length=0,
+        dns_names=(f"istiod.{_NAMESPACE}.svc",),
+    )
+
+
+def cacerts_data(ca_cert: str, ca_key: str, root_cert: str) -> dict[str, str]:
+    """The `cacerts` Secret's keys: the intermediate, its key, the root, and the chain."""
+    return {
+        "ca-cert.pem": ca_cert,
+        "ca-key.pem": ca_key,
+        "root-cert.pem": root_cert,
+        "cert-chain.pem": ca_cert + root_cert,
+    }
+
+
+def reader_token_metadata() -> dict[str, object]:
+    """A long-lived token Secret for the reader account the charts create."""
+    return {
+        "name": READER_TOKEN_SECRET,
+        "namespace": _NAMESPACE,
+        "annotations": {"kubernetes.io/service-account.name": READER_SERVICE_ACCOUNT},
+    }
+
+
+def remote_secret_metadata(cluster: str) -> dict[str, object]:
+    """`istio-remote-secret-<cluster>`, labelled and annotated for istiod to pick up."""
+    return {
+        "name": f"istio-remote-secret-{cluster}",
+        "namespace": _NAMESPACE,
+        "labels": {"istio/multiCluster": "true"},
+        "annotations": {"networking.istio.io/cluster": cluster},
+    }
+
+
+def remote_secret_kubeconfig(cluster: str, server: str, ca_data: str, token: str) -> str:
+    """The kubeconfig istiod uses to watch `cluster`: a bearer token, never an exec plugin.
+
+    `ca_data` is the cluster CA, base64-encoded PEM (as EKS and GKE report it);
+    `token` is the decoded reader token.
+    """
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": cluster, "cluster": {"server": server, "certificate-authority-data": ca_data}}],
+        "contexts": [{"name": cluster, "context": {"cluster": cluster, "user": cluster}}],
+        "current-context": cluster,
+        "preferences": {},
+        "users": [{"name": cluster, "user": {"token": token}}],
+    }
+    return yaml.safe_dump(config, sort_keys=False)
+
+
+def decode_token(encoded: str) -> str:
+    """A service-account token Secret's `data.token`, base64-decoded."""
+    return base64.b64decode(encoded).decode()
+
+
+def exec_kubeconfig(cluster: str, server: str, ca_data: str, command: str, args: list[str]) -> str:
+    """A kubeconfig for Pulumi's own Kubernetes provider: an exec plugin, no stored token.
+
+    `command`/`args` fetch a short-lived token (`aws eks get-token`, `gke-gcloud-auth-plugin`).
+    """
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": cluster, "cluster": {"server": server, "certificate-authority-data": ca_data}}],
+        "contexts": [{"name": cluster, "context": {"cluster": cluster, "user": cluster}}],
+        "current-context": cluster,
+        "preferences": {},
+        "users": [
+            {
+                "name": cluster,
+                "user": {
+                    "exec": {
+                        "apiVersion": "client.authentication.k8s.io/v1beta1",
+                        "command": command,
+                        "args": args,
+                        "interactiveMode": "Never",
+                        "provideClusterInfo": True,
+                    }
+                },
+            }
+        ],
+    }
+    return yaml.safe_dump(config, sort_keys=False)

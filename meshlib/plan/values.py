@@ -1,0 +1,145 @@
+"""Helm values of the `base`, `istiod` and east-west `gateway` releases, per cluster role.
+
+The istiod chart has no values schema: Helm ignores a misspelt key without a word.
+Every path set here is pinned by `tests/test_chart_values.py`, checked against the
+charts of `meshlib.spec.models.DEFAULT_ISTIO_VERSION`.
+Deploy-time values (a gateway address, a load-balancer IP) are parameters: plain
+strings in tests, Pulumi Outputs in components.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from meshlib.plan.topology import ClusterPlan
+from meshlib.spec.models import MeshSpec
+
+__all__ = [
+    "EAST_WEST_GATEWAY_NAME",
+    "EAST_WEST_SELECTOR",
+    "base_values",
+    "gateway_values",
+    "injection_path",
+    "istiod_service_name",
+    "istiod_values",
+]
+
+EAST_WEST_GATEWAY_NAME = "istio-eastwestgateway"
+EAST_WEST_SELECTOR = {"istio": "eastwestgateway"}
+"""The gateway chart labels pods `istio: <name without 'istio-'>`; the Gateways select that."""
+
+Values = dict[str, Any]
+
+
+def istiod_service_name(spec: MeshSpec) -> str:
+    """`istiod`, or `istiod-<revision>` when a revision is configured."""
+    return f"istiod-{spec.istio.revision}" if spec.istio.revision else "istiod"
+
+
+def injection_path(cluster: ClusterPlan) -> str:
+    """The path a remote's injection webhook calls on its primary's istiod."""
+    return f"/inject/cluster/{cluster.name}/net/{cluster.network}"
+
+
+def base_values(
+    spec: MeshSpec,
+    cluster: ClusterPlan,
+    primary_address: Any = None,
+    primary_address_is_hostname: bool = False,
+) -> Values:
+    """Values of the `base` chart (CRDs, reader RBAC, default validating webhook).
+
+    `primary_address` is used only for a remote whose primary is reached by hostname.
+    """
+    values: Values = {}
+    if spec.istio.revision:
+        values["defaultRevision"] = spec.istio.revision
+    if not cluster.is_primary:
+        values["profile"] = "remote"
+        if primary_address_is_hostname:
+            values["base"] = {"validationURL": _webhook_url(primary_address, "/validate")}
+    return values
+
+
+def istiod_values(
+    spec: MeshSpec,
+    cluster: ClusterPlan,
+    primary_address: Any = None,
+    primary_address_is_hostname: bool = False,
+) -> Values:
+    """Values of the `istiod` chart: a full control plane, or the remote profile.
+
+    `primary_address` (a remote's primary's east-west address) is required for a remote.
+    """
+    values: Values = {}
+    if spec.istio.revision:
+        values["revision"] = spec.istio.revision
+    if cluster.is_primary:
+        global_values: Values = {
+            "meshID": spec.mesh_id,
+            "multiCluster": {"clusterName": cluster.name},
+            "network": cluster.network,
+        }
+        if cluster.remotes:
+            global_values["externalIstiod"] = True
+        values["global"] = global_values
+        values["meshConfig"] = _mesh_config(spec)
+        return values
+    if primary_address is None:
+        raise ValueError(f"remote {cluster.name!r} needs its primary's east-west address")
+    values["profile"] = "remote"
+    values["global"] = {
+        "multiCluster": {"clusterName": cluster.name},
+        "network": cluster.network,
+        "configCluster": True,
+        "remotePilotAddress": primary_address,
+    }
+    if primary_address_is_hostname:
+        # A hostname becomes an ExternalName Service the API server's webhook client refuses:
+        # point the injection webhook at the primary's gateway by URL instead.
+        values["istiodRemote"] = {"injectionURL": _webhook_url(primary_address, injection_path(cluster))}
+    else:
+        values["istiodRemote"] = {"injectionPath": injection_path(cluster)}
+    return values
+
+
+def gateway_values(
+    spec: MeshSpec,
+    cluster: ClusterPlan,
+    annotations: Mapping[str, Any] | None = None,
+    load_balancer_ip: Any = None,
+    source_ranges: Sequence[Any] | None = None,
+) -> Values:
+    """Values of the east-west `gateway` chart (its schema refuses unknown keys).
+
+    `annotations` and `load_balancer_ip` come from the cluster component (how its cloud
+    pins the load balancer's address); `source_ranges` restricts who may connect.
+    """
+    service: Values = {}
+    if annotations:
+        service["annotations"] = dict(annotations)
+    if load_balancer_ip is not None:
+        service["loadBalancerIP"] = load_balancer_ip
+    if source_ranges:
+        service["loadBalancerSourceRanges"] = list(source_ranges)
+    values: Values = {"name": EAST_WEST_GATEWAY_NAME, "networkGateway": cluster.network}
+    if spec.istio.revision:
+        values["revision"] = spec.istio.revision
+    if service:
+        values["service"] = service
+    return values
+
+
+def _mesh_config(spec: MeshSpec) -> Values:
+    mesh_config: Values = {"trustDomain": spec.trust_domain}
+    if spec.dns_capture:
+        mesh_config["defaultConfig"] = {"proxyMetadata": {"ISTIO_META_DNS_CAPTURE": "true"}}
+    return mesh_config
+
+
+def _webhook_url(address: Any, path: str) -> Any:
+    if isinstance(address, str):
+        return f"https://{address}:15017{path}"
+    return address.apply(lambda resolved: f"https://{resolved}:15017{path}")
+

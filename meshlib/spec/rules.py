@@ -1,0 +1,268 @@
+"""Rules across fields of a parsed `MeshSpec`: what a single field cannot know.
+
+`check(spec)` returns every problem at once, so that the user fixes them in one go.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import Counter
+from collections.abc import Iterator
+
+from meshlib.spec.models import ClusterSpec, MeshSpec
+from meshlib.spec.problems import Problem, key_path
+
+__all__ = ["check", "cidrs_of", "network_of"]
+
+_CLOUD_ONLY_FIELDS: dict[str, tuple[str, ...]] = {
+    # field (python name, camelCase key) -> clouds that accept it
+    "region": ("aws", "gcp"),
+    "project": ("gcp",),
+    "kubernetes_version": ("aws", "gcp"),
+    "vpc_cidr": ("aws",),
+    "vpc_id": ("aws",),
+    "public_subnet_ids": ("aws",),
+    "private_subnet_ids": ("aws",),
+    "node_cidr": ("gcp",),
+    "pod_cidr": ("gcp",),
+    "service_cidr": ("aws", "gcp"),
+    "master_cidr": ("gcp",),
+    "kubeconfig": ("existing",),
+    "east_west_address": ("existing",),
+}
+_PRIVATE_RANGES = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+
+
+def network_of(cluster: ClusterSpec) -> str:
+    """The cluster's Istio network (its own name unless configured)."""
+    return cluster.network or cluster.name
+
+
+def cidrs_of(cluster: ClusterSpec) -> dict[str, ipaddress.IPv4Network]:
+    """The cluster's configured address ranges, by camelCase field name."""
+    ranges = {
+        "vpcCidr": cluster.vpc_cidr,
+        "nodeCidr": cluster.node_cidr,
+        "podCidr": cluster.pod_cidr,
+        "serviceCidr": cluster.service_cidr,
+        "masterCidr": cluster.master_cidr,
+    }
+    return {key: value for key, value in ranges.items() if value is not None}
+
+
+def _camel(field: str) -> str:
+    head, *rest = field.split("_")
+    return head + "".join(word.title() for word in rest)
+
+
+def check(spec: MeshSpec) -> list[Problem]:
+    """Every cross-field problem of `spec`, sorted by key."""
+    problems = [
+        *_cluster_names(spec),
+        *_cloud_fields(spec),
+        *_roles(spec),
+        *_networks(spec),
+        *_cidrs(spec),
+        *_services(spec),
+    ]
+    return sorted(set(problems))
+
+
+def _at(*loc: str | int) -> str:
+    return key_path(loc)
+
+
+def _cluster_names(spec: MeshSpec) -> Iterator[Problem]:
+    seen: dict[str, int] = {}
+    for index, cluster in enumerate(spec.clusters):
+        if cluster.name in seen:
+            yield Problem(
+                _at("clusters", index, "name"),
+                f"duplicate cluster name {cluster.name!r} (already used by mesh:clusters[{seen[cluster.name]}])",
+            )
+        else:
+            seen[cluster.name] = index
+
+
+def _cloud_fields(spec: MeshSpec) -> Iterator[Problem]:
+    for index, cluster in enumerate(spec.clusters):
+        for field, clouds in _CLOUD_ONLY_FIELDS.items():
+            value = getattr(cluster, field)
+            if value not in (None, []) and cluster.cloud not in clouds:
+                yield Problem(
+                    _at("clusters", index, _camel(field)),
+                    f"not used with cloud {cluster.cloud!r} (only with {' or '.join(clouds)}): remove it",
+                )
+        if cluster.cloud in ("aws", "gcp") and not cluster.region:
+            yield Problem(_at("clusters", index, "region"), f"required for cloud {cluster.cloud!r}")
+        if cluster.cloud == "gcp" and not cluster.project:
+            yield Problem(_at("clusters", index, "project"), "required for cloud 'gcp' (a GCP project id)")
+        if cluster.cloud == "existing" and cluster.kubeconfig is None:
+            yield Problem(
+                _at("clusters", index, "kubeconfig"),
+                "required for cloud 'existing': give `context` (and `path`) or `secret`",
+            )
+        if cluster.kubeconfig is not None and cluster.kubeconfig.path and cluster.kubeconfig.secret:
+            yield Problem(_at("clusters", index, "kubeconfig"), "give either `path` or `secret`, not both")
+        if cluster.vpc_id and (not cluster.public_subnet_ids or not cluster.private_subnet_ids):
+            yield Problem(
+                _at("clusters", index, "vpcId"),
+                "an existing VPC needs `publicSubnetIds` and `privateSubnetIds` (one per zone, at least two)",
+            )
+        for field in ("public_subnet_ids", "private_subnet_ids"):
+            ids = getattr(cluster, field)
+            if ids and not cluster.vpc_id:
+                yield Problem(_at("clusters", index, _camel(field)), "only with `vpcId` (an existing VPC)")
+            elif ids and len(ids) < 2:
+                yield Problem(_at("clusters", index, _camel(field)), "EKS needs subnets in at least two zones")
+        if cluster.vpc_id and cluster.vpc_cidr:
+            yield Problem(_at("clusters", index, "vpcCidr"), "give `vpcCidr` only for a VPC meshlib creates")
+        if cluster.nodes.min > cluster.nodes.max:
+            yield Problem(
+                _at("clusters", index, "nodes", "min"),
+                f"min ({cluster.nodes.min}) is larger than max ({cluster.nodes.max})",
+            )
+
+
+def _roles(spec: MeshSpec) -> Iterator[Problem]:
+    by_name = {cluster.name: cluster for cluster in spec.clusters}
+    primaries = [cluster.name for cluster in spec.clusters if cluster.role == "primary"]
+    if spec.mode == "primary-remote":
+        if not primaries:
+            yield Problem(_at("clusters"), "primary-remote mode needs at least one cluster with `role: primary`")
+        if len(primaries) == len(spec.clusters):
+            yield Problem(
+                _at("mode"),
+                "primary-remote mode needs at least one cluster with `role: remote` "
+                "(or use `mode: multi-primary`)",
+            )
+    for index, cluster in enumerate(spec.clusters):
+        if spec.mode == "multi-primary" and cluster.role == "remote":
+            yield Problem(
+                _at("clusters", index, "role"),
+                "'remote' needs `mesh:mode: primary-remote`; in multi-primary every cluster is a primary",
+            )
+        if cluster.role == "primary" and cluster.primary is not None:
+            yield Problem(_at("clusters", index, "primary"), "only a remote names a primary: remove it")
+        if cluster.role != "remote":
+            continue
+        if cluster.primary is None:
+            if len(primaries) > 1:
+                yield Problem(
+                    _at("clusters", index, "primary"),
+                    f"required when there are several primaries: one of {', '.join(primaries)}",
+                )
+        elif cluster.primary not in by_name:
+            yield Problem(
+                _at("clusters", index, "primary"),
+                f"no cluster named {cluster.primary!r}: use one of {', '.join(primaries) or '(no primary)'}",
+            )
+        elif by_name[cluster.primary].role != "primary":
+            yield Problem(
+                _at("clusters", index, "primary"),
+                f"{cluster.primary!r} is itself a remote: a remote's primary must have `role: primary`",
+            )
+        if cluster.cloud == "existing" and cluster.east_west_address is None and _own_network(spec, cluster):
+            yield Problem(
+                _at("clusters", index, "eastWestAddress"),
+                "required: a remote on a network of its own needs an east-west gateway address",
+            )
+    for index, cluster in enumerate(spec.clusters):
+        if cluster.cloud == "existing" and cluster.role == "primary" and cluster.east_west_address is None:
+            yield Problem(
+                _at("clusters", index, "eastWestAddress"),
+                "required for an existing primary (its east-west gateway's load-balancer address)",
+            )
+
+
+def _own_network(spec: MeshSpec, remote: ClusterSpec) -> bool:
+    primaries = [c for c in spec.clusters if c.role == "primary"]
+    primary = next((c for c in primaries if c.name == remote.primary), primaries[0] if primaries else None)
+    return primary is None or network_of(primary) != network_of(remote)
+
+
+def _networks(spec: MeshSpec) -> Iterator[Problem]:
+    first_on_network: dict[str, ClusterSpec] = {}
+    for index, cluster in enumerate(spec.clusters):
+        network = network_of(cluster)
+        first = first_on_network.setdefault(network, cluster)
+        if first is cluster:
+            continue
+        key = _at("clusters", index, "network")
+        if "existing" not in (first.cloud, cluster.cloud) and first.cloud != cluster.cloud:
+            yield Problem(
+                key,
+                f"network {network!r} already holds {first.name!r} on {first.cloud}: clusters on different "
+                "clouds cannot share pod routing; give this cluster a network of its own",
+            )
+        elif cluster.cloud == "aws" and first.cloud == "aws" and first.region != cluster.region:
+            yield Problem(
+                key,
+                f"network {network!r} already holds {first.name!r} in {first.region}: an AWS VPC cannot span "
+                "regions; give this cluster a network of its own",
+            )
+        elif cluster.cloud == "gcp" and first.cloud == "gcp" and first.project != cluster.project:
+            yield Problem(
+                key,
+                f"network {network!r} already holds {first.name!r} in project {first.project}: "
+                "a VPC network belongs to one project",
+            )
+
+
+def _cidrs(spec: MeshSpec) -> Iterator[Problem]:
+    placed: list[tuple[str, str, ipaddress.IPv4Network]] = []  # (network, key, cidr)
+    for index, cluster in enumerate(spec.clusters):
+        for field, cidr in cidrs_of(cluster).items():
+            key = _at("clusters", index, field)
+            if field == "masterCidr" and cidr.prefixlen != 28:
+                yield Problem(key, f"{cidr} must be a /28 (GKE control-plane range)")
+            if field == "vpcCidr" and not 16 <= cidr.prefixlen <= 20:
+                yield Problem(key, f"{cidr} must be between /16 and /20 (room for four subnets)")
+            if field == "serviceCidr" and not 12 <= cidr.prefixlen <= 24:
+                yield Problem(key, f"{cidr} must be between /12 and /24")
+            if not any(cidr.subnet_of(private) for private in _PRIVATE_RANGES):
+                yield Problem(key, f"{cidr} is not in a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)")
+            for network, other_key, other in placed:
+                if network == network_of(cluster) and cidr.overlaps(other):
+                    yield Problem(
+                        key,
+                        f"{cidr} overlaps {other} ({other_key}) on network {network!r}: pod and service "
+                        "addresses must be unique across a network",
+                    )
+            placed.append((network_of(cluster), key, cidr))
+        if cluster.cloud == "aws" and cluster.vpc_cidr and cluster.service_cidr:
+            if cluster.vpc_cidr.overlaps(cluster.service_cidr):
+                yield Problem(
+                    _at("clusters", index, "serviceCidr"),
+                    f"{cluster.service_cidr} overlaps the cluster's own vpcCidr {cluster.vpc_cidr}",
+                )
+
+
+def _services(spec: MeshSpec) -> Iterator[Problem]:
+    names = list(dict.fromkeys(cluster.name for cluster in spec.clusters))
+    valid = f"one of {', '.join(names)}"
+    exported: Counter[tuple[str, str, str]] = Counter()
+    for index, service in enumerate(spec.services):
+        identity = (service.name, service.namespace, service.cluster)
+        exported[identity] += 1
+        if exported[identity] == 2:
+            yield Problem(
+                _at("services", index),
+                f"{service.name}.{service.namespace} from {service.cluster!r} is exported twice: "
+                "merge the two entries",
+            )
+        if service.cluster not in names:
+            yield Problem(_at("services", index, "cluster"), f"no cluster named {service.cluster!r}: {valid}")
+        for position, consumer in enumerate(service.consumers):
+            key = _at("services", index, "consumers", position)
+            if consumer not in names:
+                yield Problem(key, f"no cluster named {consumer!r}: {valid}")
+            elif consumer == service.cluster:
+                yield Problem(key, f"{consumer!r} exports the service itself: list only other clusters")
+            elif service.consumers.index(consumer) != position:
+                yield Problem(key, f"{consumer!r} is listed twice")
+        for kind in ("number", "name"):
+            values = [getattr(port, kind) for port in service.ports]
+            for position, value in enumerate(values):
+                if values.index(value) != position:
+                    yield Problem(_at("services", index, "ports", position, kind), f"port {kind} {value} repeats")
