@@ -6,6 +6,7 @@ Pure decisions from a validated `MeshSpec`; DESIGN.md section 4 says why each ho
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -94,7 +95,30 @@ class MeshPlan:
 
     @property
     def remote_secret_count(self) -> int:
+        """How many remote secrets the mesh holds in all."""
         return sum(len(cluster.watches) for cluster in self.clusters)
+
+    def watchers_of(self, name: str) -> tuple[str, ...]:
+        """The primaries whose istiod reads cluster `name`'s API server."""
+        return tuple(cluster.name for cluster in self.clusters if name in cluster.watches)
+
+    def gateway_peers(
+        self, name: str, egress_known: Mapping[str, bool], control_plane_egress_known: Mapping[str, bool]
+    ) -> tuple[str, ...] | None:
+        """Clusters whose egress IPs an east-west gateway must admit, or None if it cannot be restricted.
+
+        Every other cluster may send mesh traffic to 15443; a remote's nodes reach istiod
+        on 15012 and its API server calls the injection webhook on 15017. Where one of
+        those sources is unknown (an adopted cluster; GKE's control plane), restricting
+        would break the mesh, so the gateway stays open (DESIGN.md section 5).
+        """
+        cluster = self.cluster(name)
+        peers = tuple(other.name for other in self.clusters if other.name != name)
+        if not all(egress_known[peer] for peer in peers):
+            return None
+        if not all(control_plane_egress_known[remote] for remote in cluster.remotes):
+            return None
+        return peers
 
 
 def plan_mesh(spec: MeshSpec) -> MeshPlan:

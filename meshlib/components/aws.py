@@ -1,0 +1,937 @@
+"""AWS pieces of the mesh: the VPC of an Istio network (`AwsNetwork`) and an EKS cluster (`EksCluster`).
+
+East-west gateways get their address from the AWS Load Balancer Controller (LBC):
+the cluster reserves one Elastic IP per public subnet up front, and the gateway Service
+carries the LBC annotations that put an internet-facing NLB on exactly those EIPs
+(`aws-load-balancer-eip-allocations` + `aws-load-balancer-subnets`). The addresses are
+therefore plain IPs known before the Service exists, which istiod's `remotePilotAddress`
+needs (a hostname would become an ExternalName Service that the API server's webhook
+client refuses). The LBC is the documented, maintained path and reconciles these
+annotations on every change; the in-tree cloud provider also reads EIP allocations, but
+only when it first creates the load balancer, and only for instance targets. The LBC
+gets its AWS permissions through EKS Pod Identity (no OIDC provider, no IRSA annotation).
+
+With `east_west_internal` the NLB is internal instead and pinned to fixed private
+addresses (`aws-load-balancer-private-ipv4-addresses`, the 10th host of each private
+subnet), for networks joined by peering, a transit gateway or a VPN.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from meshlib.components.cluster import EastWestExposure, MeshCluster, child_opts
+from meshlib.plan.credentials import exec_kubeconfig
+from meshlib.spec.models import ClusterSpec
+
+__all__ = [
+    "DEFAULT_INSTANCE_TYPE",
+    "EKS_UNSUPPORTED_ZONE_IDS",
+    "LBC_CHART",
+    "LBC_CHART_REPOSITORY",
+    "LBC_CHART_VERSION",
+    "LBC_IAM_POLICY",
+    "LBC_SERVICE_ACCOUNT",
+    "MESH_PORTS",
+    "AwsNetwork",
+    "AwsNetworkArgs",
+    "EksCluster",
+    "EksClusterArgs",
+]
+
+DEFAULT_INSTANCE_TYPE = "m6i.large"
+MESH_PORTS: tuple[int, ...] = (15012, 15017, 15021, 15443)
+"""istiod xDS/CA, istiod webhooks, gateway health, cross-network mTLS."""
+EKS_UNSUPPORTED_ZONE_IDS: tuple[str, ...] = ("use1-az3", "usw1-az2", "cac1-az3")
+"""Zones where EKS cannot place control-plane network interfaces (EKS user guide, "Subnet requirements")."""
+
+LBC_CHART = "aws-load-balancer-controller"
+LBC_CHART_VERSION = "3.5.0"
+LBC_CHART_REPOSITORY = "https://aws.github.io/eks-charts"
+LBC_SERVICE_ACCOUNT = "aws-load-balancer-controller"
+_LBC_NAMESPACE = "kube-system"
+_LB = "service.beta.kubernetes.io/aws-load-balancer"
+
+_ELB_TAG = "aws:RequestTag/elbv2.k8s.aws/cluster"
+_ELB_RESOURCE_TAG = "aws:ResourceTag/elbv2.k8s.aws/cluster"
+_LB_ARNS = [
+    "arn:aws:elasticloadbalancing:*:*:targetgroup/*/*",
+    "arn:aws:elasticloadbalancing:*:*:loadbalancer/net/*/*",
+    "arn:aws:elasticloadbalancing:*:*:loadbalancer/app/*/*",
+]
+
+LBC_IAM_POLICY: dict[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": ["iam:CreateServiceLinkedRole"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}},
+        },
+        {
+            "Effect": "Allow",
+            "Action": [
+                "ec2:DescribeAccountAttributes",
+                "ec2:DescribeAddresses",
+                "ec2:DescribeAvailabilityZones",
+                "ec2:DescribeInternetGateways",
+                "ec2:DescribeVpcs",
+                "ec2:DescribeVpcPeeringConnections",
+                "ec2:DescribeSubnets",
+                "ec2:DescribeSecurityGroups",
+                "ec2:DescribeInstances",
+                "ec2:DescribeNetworkInterfaces",
+                "ec2:DescribeTags",
+                "ec2:GetCoipPoolUsage",
+                "ec2:DescribeCoipPools",
+                "ec2:GetSecurityGroupsForVpc",
+                "ec2:DescribeIpamPools",
+                "ec2:DescribeRouteTables",
+                "elasticloadbalancing:DescribeLoadBalancers",
+                "elasticloadbalancing:DescribeLoadBalancerAttributes",
+                "elasticloadbalancing:DescribeListeners",
+                "elasticloadbalancing:DescribeListenerCertificates",
+                "elasticloadbalancing:DescribeSSLPolicies",
+                "elasticloadbalancing:DescribeRules",
+                "elasticloadbalancing:DescribeTargetGroups",
+                "elasticloadbalancing:DescribeTargetGroupAttributes",
+                "elasticloadbalancing:DescribeTargetHealth",
+                "elasticloadbalancing:DescribeTags",
+                "elasticloadbalancing:DescribeTrustStores",
+                "elasticloadbalancing:DescribeListenerAttributes",
+                "elasticloadbalancing:DescribeCapacityReservation",
+            ],
+            "Resource": "*",
+        },
+        {
+            "Effect": "Allow",
+            "Action": [
+                "cognito-idp:DescribeUserPoolClient",
+                "acm:ListCertificates",
+                "acm:DescribeCertificate",
+                "iam:ListServerCertificates",
+                "iam:GetServerCertificate",
+                "waf-regional:GetWebACL",
+                "waf-regional:GetWebACLForResource",
+                "waf-regional:AssociateWebACL",
+                "waf-regional:DisassociateWebACL",
+                "wafv2:GetWebACL",
+                "wafv2:GetWebACLForResource",
+                "wafv2:AssociateWebACL",
+                "wafv2:DisassociateWebACL",
+                "shield:GetSubscriptionState",
+                "shield:DescribeProtection",
+                "shield:CreateProtection",
+                "shield:DeleteProtection",
+            ],
+            "Resource": "*",
+        },
+        {
+            "Effect": "Allow",
+            "Action": ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"],
+            "Resource": "*",
+        },
+        {"Effect": "Allow", "Action": ["ec2:CreateSecurityGroup"], "Resource": "*"},
+        {
+            "Effect": "Allow",
+            "Action": ["ec2:CreateTags"],
+            "Resource": "arn:aws:ec2:*:*:security-group/*",
+            "Condition": {
+                "StringEquals": {"ec2:CreateAction": "CreateSecurityGroup"},
+                "Null": {_ELB_TAG: "false"},
+            },
+        },
+        {
+            "Effect": "Allow",
+            "Action": ["ec2:CreateTags", "ec2:DeleteTags"],
+            "Resource": "arn:aws:ec2:*:*:security-group/*",
+            "Condition": {"Null": {_ELB_TAG: "true", _ELB_RESOURCE_TAG: "false"}},
+        },
+        {
+            "Effect": "Allow",
+            "Action": [
+                "ec2:AuthorizeSecurityGroupIngress",
+                "ec2:RevokeSecurityGroupIngress",
+                "ec2:DeleteSecurityGroup",
+            ],
+            "Resource": "*",
+            "Condition": {"Null": {_ELB_RESOURCE_TAG: "false"}},
+        },
+        {
+            "Effect": "Allow",
+            "Action": ["elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup"],
+            "Resource": "*",
+            "Condition": {"Null": {_ELB_TAG: "false"}},
+        },
+        {
+            "Effect": "Allow",
+            "Action": [
+                "elasticloadbalancing:CreateListener",
+                "elasticloadbalancing:DeleteListener",
+                "elasticloadbalancing:CreateRule",
+                "elasticloadbalancing:DeleteRule",
+            ],
+            "Resource": "*",
+        },
+        {
+            "Effect": "Allow",
+            "Action": ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
+            "Resource": _LB_ARNS,
+            "Condition": {"Null": {_ELB_TAG: "true", _ELB_RESOURCE_TAG: "false"}},
+        },
+        {
+            "Effect": "Allow",
+            "Action": ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
+            "Resource": [
+                "arn:aws:elasticloadbalancing:*:*:listener/net/*/*/*",
+                "arn:aws:elasticloadbalancing:*:*:listener/app/*/*/*",
+                "arn:aws:elasticloadbalancing:*:*:listener-rule/net/*/*/*",
+                "arn:aws:elasticloadbalancing:*:*:listener-rule/app/*/*/*",
+            ],
+        },
+        {
+            "Effect": "Allow",
+            "Action": [
+                "elasticloadbalancing:ModifyLoadBalancerAttributes",
+                "elasticloadbalancing:SetIpAddressType",
+                "elasticloadbalancing:SetSecurityGroups",
+                "elasticloadbalancing:SetSubnets",
+                "elasticloadbalancing:DeleteLoadBalancer",
+                "elasticloadbalancing:ModifyTargetGroup",
+                "elasticloadbalancing:ModifyTargetGroupAttributes",
+                "elasticloadbalancing:DeleteTargetGroup",
+                "elasticloadbalancing:ModifyListenerAttributes",
+                "elasticloadbalancing:ModifyCapacityReservation",
+                "elasticloadbalancing:ModifyIpPools",
+            ],
+            "Resource": "*",
+            "Condition": {"Null": {_ELB_RESOURCE_TAG: "false"}},
+        },
+        {
+            "Effect": "Allow",
+            "Action": ["elasticloadbalancing:AddTags"],
+            "Resource": _LB_ARNS,
+            "Condition": {
+                "StringEquals": {"elasticloadbalancing:CreateAction": ["CreateTargetGroup", "CreateLoadBalancer"]},
+                "Null": {_ELB_TAG: "false"},
+            },
+        },
+        {
+            "Effect": "Allow",
+            "Action": ["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"],
+            "Resource": "arn:aws:elasticloadbalancing:*:*:targetgroup/*/*",
+        },
+        {
+            "Effect": "Allow",
+            "Action": [
+                "elasticloadbalancing:SetWebAcl",
+                "elasticloadbalancing:ModifyListener",
+                "elasticloadbalancing:AddListenerCertificates",
+                "elasticloadbalancing:RemoveListenerCertificates",
+                "elasticloadbalancing:ModifyRule",
+                "elasticloadbalancing:SetRulePriorities",
+            ],
+            "Resource": "*",
+        },
+    ],
+}
+"""The controller's permissions: kubernetes-sigs/aws-load-balancer-controller v3.5.0 `docs/install/iam_policy.json`."""
+
+
+# -- small pure helpers ---------------------------------------------------------------------
+
+
+def _partition(region: str) -> str:
+    """The ARN partition of `region`."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def _in_partition(document: dict[str, Any], partition: str) -> str:
+    """`document` as JSON, its `arn:aws:` ARNs moved to `partition`."""
+    return json.dumps(document, sort_keys=True).replace('"arn:aws:', f'"arn:{partition}:')
+
+
+def _managed_policy(region: str, policy: str) -> str:
+    return f"arn:{_partition(region)}:iam::aws:policy/{policy}"
+
+
+def _trust(*principals: str, actions: Sequence[str] = ("sts:AssumeRole",)) -> str:
+    """An assume-role policy admitting AWS service `principals`."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": list(principals)},
+                    "Action": list(actions),
+                }
+            ],
+        },
+        sort_keys=True,
+    )
+
+
+def _iam_name(cluster: str, suffix: str) -> str:
+    """`<cluster>-<suffix>`, shortened deterministically to IAM's 64 characters."""
+    name = f"{cluster}-{suffix}"
+    if len(name) <= 64:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{cluster[: 64 - len(suffix) - 10]}-{digest}-{suffix}"
+
+
+def _zone_letter(index: int) -> str:
+    return chr(ord("a") + index)
+
+
+def _fixed_host(cidr: str) -> str:
+    """The address the internal east-west NLB takes in a subnet: its 10th host."""
+    return str(ipaddress.IPv4Network(cidr).network_address + 10)
+
+
+def _desired_size(minimum: int, maximum: int) -> int:
+    return min(max(minimum, 1), maximum)
+
+
+def _after(resource: pulumi.Resource, value: pulumi.Input[str]) -> pulumi.Output[str]:
+    """`value`, carrying a dependency on `resource` (whoever uses it is deleted before `resource`)."""
+    return pulumi.Output.all(pulumi.Output.from_input(resource.urn), value).apply(lambda both: str(both[1]))
+
+
+# -- AwsNetwork -----------------------------------------------------------------------------
+
+
+@dataclass
+class AwsNetworkArgs:
+    """One Istio network on AWS: the EKS clusters that share its VPC (all in `region`)."""
+
+    network: str
+    region: str
+    clusters: Sequence[ClusterSpec]
+    """The network's `aws` clusters, defaults filled: each with a `vpc_cidr`, or all with one `vpc_id`."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    zones: Sequence[str] = ()
+    """Two availability-zone names to use; default the region's first two (sorted) where EKS runs."""
+
+
+@dataclass
+class _Subnets:
+    public: pulumi.Output[list[str]]
+    private: pulumi.Output[list[str]]
+    private_cidrs: pulumi.Output[list[str]]
+    public_count: int
+    private_count: int
+
+
+class AwsNetwork(pulumi.ComponentResource):
+    """The VPC of one Istio network: per cluster a public and a private subnet in two zones, NAT egress.
+
+    Given clusters that name an existing `vpc_id` and subnets, it adopts them and creates nothing.
+    """
+
+    network: str
+    region: str
+    adopted: bool
+    """True when the VPC and subnets already existed (nothing created)."""
+    vpc_id: pulumi.Output[str]
+    cidrs: list[str]
+    """VPC CIDRs known from the spec (created VPC: all of them; adopted: those the spec declares)."""
+    vpc_cidrs: pulumi.Output[list[str]]
+    """Every CIDR block of the VPC (looked up for an adopted VPC)."""
+    egress_ips: pulumi.Output[list[str]]
+    """Public IPs of the NAT gateways; empty for an adopted VPC (unknown)."""
+    egress_known: bool
+
+    def __init__(self, name: str, args: AwsNetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("meshlib:index:AwsNetwork", name, None, opts)
+        _check_network(args)
+        self.network = args.network
+        self.region = args.region
+        self._subnets: dict[str, _Subnets] = {}
+        adopt = any(cluster.vpc_id for cluster in args.clusters)
+        self.adopted = adopt
+        if adopt:
+            self._adopt(args)
+        else:
+            self._create(name, args)
+        self.register_outputs(
+            {
+                "vpcId": self.vpc_id,
+                "cidrs": self.vpc_cidrs,
+                "egressIps": self.egress_ips,
+                "publicSubnetIds": {cluster: subnets.public for cluster, subnets in self._subnets.items()},
+                "privateSubnetIds": {cluster: subnets.private for cluster, subnets in self._subnets.items()},
+            }
+        )
+
+    # -- public API --
+
+    def public_subnet_ids(self, cluster_name: str) -> pulumi.Output[list[str]]:
+        """`cluster_name`'s public subnets, one per zone (load balancers, NAT gateways)."""
+        return self._of(cluster_name).public
+
+    def private_subnet_ids(self, cluster_name: str) -> pulumi.Output[list[str]]:
+        """`cluster_name`'s private subnets, one per zone (nodes, pods, control-plane interfaces)."""
+        return self._of(cluster_name).private
+
+    def private_subnet_cidrs(self, cluster_name: str) -> pulumi.Output[list[str]]:
+        """CIDRs of `cluster_name`'s private subnets, in the order of `private_subnet_ids`."""
+        return self._of(cluster_name).private_cidrs
+
+    def public_subnet_count(self, cluster_name: str) -> int:
+        return self._of(cluster_name).public_count
+
+    def private_subnet_count(self, cluster_name: str) -> int:
+        return self._of(cluster_name).private_count
+
+    def _of(self, cluster_name: str) -> _Subnets:
+        try:
+            return self._subnets[cluster_name]
+        except KeyError:
+            raise ValueError(
+                f"cluster {cluster_name!r} is not on AWS network {self.network!r} "
+                f"(its clusters: {', '.join(self._subnets)})"
+            ) from None
+
+    # -- building --
+
+    def _adopt(self, args: AwsNetworkArgs) -> None:
+        vpc_id = args.clusters[0].vpc_id
+        assert vpc_id is not None  # _check_network
+        self.vpc_id = pulumi.Output.from_input(vpc_id)
+        self.cidrs = [str(cluster.vpc_cidr) for cluster in args.clusters if cluster.vpc_cidr is not None]
+        vpc = aws.ec2.get_vpc_output(id=vpc_id, region=args.region, opts=pulumi.InvokeOutputOptions(parent=self))
+        self.vpc_cidrs = vpc.cidr_block_associations.apply(lambda blocks: [block.cidr_block for block in blocks])
+        self.egress_ips = pulumi.Output.from_input([])
+        self.egress_known = False
+        for cluster in args.clusters:
+            private_cidrs = [
+                aws.ec2.get_subnet_output(
+                    id=subnet, region=args.region, opts=pulumi.InvokeOutputOptions(parent=self)
+                ).cidr_block
+                for subnet in cluster.private_subnet_ids
+            ]
+            self._subnets[cluster.name] = _Subnets(
+                public=pulumi.Output.from_input(list(cluster.public_subnet_ids)),
+                private=pulumi.Output.from_input(list(cluster.private_subnet_ids)),
+                private_cidrs=pulumi.Output.all(*private_cidrs).apply(lambda cidrs: [str(cidr) for cidr in cidrs]),
+                public_count=len(cluster.public_subnet_ids),
+                private_count=len(cluster.private_subnet_ids),
+            )
+
+    def _create(self, name: str, args: AwsNetworkArgs) -> None:
+        region = args.region
+        net = args.network
+
+        def tags(label: str, **extra: str) -> dict[str, str]:
+            return {**args.tags, **extra, "Name": f"{net}-{label}"}
+
+        cidrs = [cluster.vpc_cidr for cluster in args.clusters]
+        self.cidrs = [str(cidr) for cidr in cidrs]
+        self.vpc_cidrs = pulumi.Output.from_input(list(self.cidrs))
+
+        vpc = aws.ec2.Vpc(
+            f"{name}-vpc",
+            cidr_block=self.cidrs[0],
+            enable_dns_support=True,
+            enable_dns_hostnames=True,
+            region=region,
+            tags=tags("vpc"),
+            opts=child_opts(self),
+        )
+        self.vpc_id = vpc.id
+        # Subnets of a further cluster take their VPC id from the association, so they wait for it.
+        vpc_for: dict[str, pulumi.Output[str]] = {args.clusters[0].name: vpc.id}
+        for cluster in args.clusters[1:]:
+            association = aws.ec2.VpcIpv4CidrBlockAssociation(
+                f"{name}-{cluster.name}-cidr",
+                vpc_id=vpc.id,
+                cidr_block=str(cluster.vpc_cidr),
+                region=region,
+                opts=child_opts(self),
+            )
+            vpc_for[cluster.name] = association.vpc_id
+
+        gateway = aws.ec2.InternetGateway(
+            f"{name}-igw", vpc_id=vpc.id, region=region, tags=tags("igw"), opts=child_opts(self)
+        )
+
+        zones = self._zones(args)
+        public_routes = aws.ec2.RouteTable(
+            f"{name}-public", vpc_id=vpc.id, region=region, tags=tags("public"), opts=child_opts(self)
+        )
+        aws.ec2.Route(
+            f"{name}-public-internet",
+            route_table_id=public_routes.id,
+            destination_cidr_block="0.0.0.0/0",
+            gateway_id=gateway.id,
+            region=region,
+            opts=child_opts(self),
+        )
+
+        public: dict[str, list[aws.ec2.Subnet]] = {}
+        private: dict[str, list[aws.ec2.Subnet]] = {}
+        private_cidrs: dict[str, list[str]] = {}
+        for cluster in args.clusters:
+            assert cluster.vpc_cidr is not None  # _check_network
+            quarters = list(cluster.vpc_cidr.subnets(new_prefix=cluster.vpc_cidr.prefixlen + 2))
+            # Private subnets take the first half (pods get VPC addresses), public ones the second.
+            layout = {"private": quarters[0:2], "public": quarters[2:4]}
+            owner = f"kubernetes.io/cluster/{cluster.name}"
+            public[cluster.name], private[cluster.name] = [], []
+            private_cidrs[cluster.name] = [str(cidr) for cidr in layout["private"]]
+            roles = (("public", "kubernetes.io/role/elb"), ("private", "kubernetes.io/role/internal-elb"))
+            for kind, role_tag in roles:
+                for index, cidr in enumerate(layout[kind]):
+                    label = f"{cluster.name}-{kind}-{_zone_letter(index)}"
+                    subnet = aws.ec2.Subnet(
+                        f"{name}-{label}",
+                        vpc_id=vpc_for[cluster.name],
+                        cidr_block=str(cidr),
+                        availability_zone=zones[index],
+                        region=region,
+                        tags=tags(label, **{role_tag: "1", owner: "shared"}),
+                        opts=child_opts(self),
+                    )
+                    (public if kind == "public" else private)[cluster.name].append(subnet)
+                    if kind == "public":
+                        aws.ec2.RouteTableAssociation(
+                            f"{name}-{label}-routes",
+                            route_table_id=public_routes.id,
+                            subnet_id=subnet.id,
+                            region=region,
+                            opts=child_opts(self),
+                        )
+
+        # One NAT gateway per zone, in the first cluster's public subnets; private subnets of
+        # every cluster leave through the NAT gateway of their zone.
+        nat_ips: list[pulumi.Output[str]] = []
+        first = args.clusters[0].name
+        for index in range(2):
+            letter = _zone_letter(index)
+            address = aws.ec2.Eip(
+                f"{name}-nat-{letter}",
+                domain="vpc",
+                region=region,
+                tags=tags(f"nat-{letter}"),
+                opts=child_opts(self, depends_on=[gateway]),
+            )
+            nat = aws.ec2.NatGateway(
+                f"{name}-nat-{letter}",
+                allocation_id=address.allocation_id,
+                subnet_id=public[first][index].id,
+                region=region,
+                tags=tags(f"nat-{letter}"),
+                opts=child_opts(self, depends_on=[gateway]),
+            )
+            nat_ips.append(address.public_ip)
+            routes = aws.ec2.RouteTable(
+                f"{name}-private-{letter}",
+                vpc_id=vpc.id,
+                region=region,
+                tags=tags(f"private-{letter}"),
+                opts=child_opts(self),
+            )
+            aws.ec2.Route(
+                f"{name}-private-{letter}-nat",
+                route_table_id=routes.id,
+                destination_cidr_block="0.0.0.0/0",
+                nat_gateway_id=nat.id,
+                region=region,
+                opts=child_opts(self),
+            )
+            for cluster in args.clusters:
+                aws.ec2.RouteTableAssociation(
+                    f"{name}-{cluster.name}-private-{letter}-routes",
+                    route_table_id=routes.id,
+                    subnet_id=private[cluster.name][index].id,
+                    region=region,
+                    opts=child_opts(self),
+                )
+        self.egress_ips = pulumi.Output.all(*nat_ips).apply(lambda ips: [str(ip) for ip in ips])
+        self.egress_known = True
+
+        for cluster in args.clusters:
+            self._subnets[cluster.name] = _Subnets(
+                public=pulumi.Output.all(*[subnet.id for subnet in public[cluster.name]]).apply(_strings),
+                private=pulumi.Output.all(*[subnet.id for subnet in private[cluster.name]]).apply(_strings),
+                private_cidrs=pulumi.Output.from_input(private_cidrs[cluster.name]),
+                public_count=2,
+                private_count=2,
+            )
+
+    def _zones(self, args: AwsNetworkArgs) -> list[pulumi.Output[str]]:
+        if args.zones:
+            return [pulumi.Output.from_input(zone) for zone in args.zones]
+        found = aws.get_availability_zones_output(
+            state="available",
+            exclude_zone_ids=list(EKS_UNSUPPORTED_ZONE_IDS),
+            filters=[aws.GetAvailabilityZonesFilterArgs(name="opt-in-status", values=["opt-in-not-required"])],
+            region=args.region,
+            opts=pulumi.InvokeOutputOptions(parent=self),
+        )
+        names = found.names.apply(_two_zones)
+        return [names.apply(lambda zones, index=index: zones[index]) for index in range(2)]
+
+
+def _strings(values: list[Any]) -> list[str]:
+    return [str(value) for value in values]
+
+
+def _two_zones(names: list[str]) -> list[str]:
+    zones = sorted(names)
+    if len(zones) < 2:
+        raise ValueError(f"EKS needs two availability zones, the region offers {zones}")
+    return zones[:2]
+
+
+def _check_network(args: AwsNetworkArgs) -> None:
+    """Refuse clusters that cannot share one VPC (validation normally guarantees all of this)."""
+    if not args.clusters:
+        raise ValueError(f"AWS network {args.network!r} has no clusters")
+    if len(args.zones) not in (0, 2):
+        raise ValueError(f"AWS network {args.network!r}: give exactly two zones, not {list(args.zones)}")
+    for cluster in args.clusters:
+        if cluster.cloud != "aws" or cluster.region != args.region or cluster.network != args.network:
+            raise ValueError(
+                f"cluster {cluster.name!r} (cloud {cluster.cloud}, region {cluster.region}, network "
+                f"{cluster.network}) is not an aws cluster of network {args.network!r} in {args.region}"
+            )
+    vpc_ids = {cluster.vpc_id for cluster in args.clusters}
+    if vpc_ids != {None}:
+        if None in vpc_ids or len(vpc_ids) != 1:
+            raise ValueError(f"clusters of network {args.network!r} must all adopt the same vpcId or none")
+        for cluster in args.clusters:
+            if not cluster.private_subnet_ids:
+                raise ValueError(f"cluster {cluster.name!r} adopts {cluster.vpc_id}: set privateSubnetIds")
+        return
+    for cluster in args.clusters:
+        if cluster.vpc_cidr is None:
+            raise ValueError(f"cluster {cluster.name!r} has no vpcCidr (fill the spec defaults first)")
+        if cluster.vpc_cidr.prefixlen > 26:
+            raise ValueError(f"cluster {cluster.name!r}: vpcCidr {cluster.vpc_cidr} is too small (at most /26)")
+
+
+# -- EksCluster -----------------------------------------------------------------------------
+
+
+@dataclass
+class EksClusterArgs:
+    """One EKS cluster of the mesh."""
+
+    spec: ClusterSpec
+    """The cluster (`cloud: aws`, defaults filled)."""
+    network: AwsNetwork | None = None
+    """The VPC of the cluster's Istio network; None: a VPC of its own, as a child."""
+    east_west_gateway: bool = True
+    """Reserve the east-west gateway's address and install the AWS Load Balancer Controller."""
+    api_access_cidrs: pulumi.Input[Sequence[str]] = ()
+    """CIDRs admitted to the public API endpoint (admin CIDRs, /32 NAT IPs of watching istiods).
+    Empty: the public endpoint is switched off (VPC-only access)."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class EksCluster(MeshCluster):
+    """An EKS cluster with a managed node group, ready for Istio: mesh ports open, east-west EIPs and LBC."""
+
+    aws_network: AwsNetwork
+    cluster: aws.eks.Cluster
+    node_group: aws.eks.NodeGroup
+    security_group_id: pulumi.Output[str]
+    """The EKS cluster security group (control plane and managed nodes)."""
+    load_balancer_controller: k8s.helm.v3.Release | None
+
+    def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("meshlib:index:EksCluster", name, None, opts)
+        spec = args.spec
+        if spec.cloud != "aws" or spec.region is None or spec.network is None or spec.service_cidr is None:
+            raise ValueError(f"cluster {spec.name!r} needs cloud aws, a region and filled defaults")
+        if spec.nodes.min > spec.nodes.max:
+            raise ValueError(f"cluster {spec.name!r}: nodes.min {spec.nodes.min} exceeds nodes.max {spec.nodes.max}")
+        region = spec.region
+        tags = dict(args.tags)
+        network = args.network or AwsNetwork(
+            f"{name}-network",
+            AwsNetworkArgs(network=spec.network, region=region, clusters=[spec], tags=tags),
+            opts=child_opts(self),
+        )
+        if network.region != region:
+            raise ValueError(f"cluster {spec.name!r} is in {region}, its network in {network.region}")
+        self.aws_network = network
+        private_subnets = network.private_subnet_ids(spec.name)
+
+        # -- IAM --
+        cluster_role = aws.iam.Role(
+            f"{name}-cluster-role",
+            name=_iam_name(spec.name, "eks-cluster"),
+            assume_role_policy=_trust("eks.amazonaws.com"),
+            tags=tags,
+            opts=child_opts(self),
+        )
+        cluster_policy = aws.iam.RolePolicyAttachment(
+            f"{name}-cluster-role-eks",
+            role=cluster_role.name,
+            policy_arn=_managed_policy(region, "AmazonEKSClusterPolicy"),
+            opts=child_opts(self),
+        )
+        node_role = aws.iam.Role(
+            f"{name}-node-role",
+            name=_iam_name(spec.name, "eks-nodes"),
+            assume_role_policy=_trust("ec2.amazonaws.com"),
+            tags=tags,
+            opts=child_opts(self),
+        )
+        node_policies = [
+            aws.iam.RolePolicyAttachment(
+                f"{name}-node-role-{suffix}",
+                role=node_role.name,
+                policy_arn=_managed_policy(region, policy),
+                opts=child_opts(self),
+            )
+            for suffix, policy in (
+                ("worker", "AmazonEKSWorkerNodePolicy"),
+                ("cni", "AmazonEKS_CNI_Policy"),
+                ("ecr", "AmazonEC2ContainerRegistryReadOnly"),
+            )
+        ]
+
+        # -- control plane --
+        public_access = pulumi.Output.from_input(args.api_access_cidrs).apply(
+            lambda cidrs: self._checked_access(spec.name, list(cidrs))
+        )
+        self.cluster = aws.eks.Cluster(
+            f"{name}-eks",
+            name=spec.name,
+            role_arn=cluster_role.arn,
+            version=spec.kubernetes_version,
+            access_config=aws.eks.ClusterAccessConfigArgs(
+                authentication_mode="API", bootstrap_cluster_creator_admin_permissions=True
+            ),
+            # Private subnets only: EKS puts its control-plane interfaces there, so the API
+            # server's outbound calls (webhooks on other clusters) leave through the NAT IPs.
+            vpc_config=aws.eks.ClusterVpcConfigArgs(
+                subnet_ids=private_subnets,
+                endpoint_private_access=True,
+                endpoint_public_access=public_access.apply(bool),
+                public_access_cidrs=public_access.apply(lambda cidrs: cidrs or None),
+            ),
+            kubernetes_network_config=aws.eks.ClusterKubernetesNetworkConfigArgs(
+                service_ipv4_cidr=str(spec.service_cidr)
+            ),
+            deletion_protection=spec.deletion_protection,
+            region=region,
+            tags=tags,
+            opts=child_opts(self, depends_on=[cluster_policy]),
+        )
+        self.security_group_id = self.cluster.vpc_config.apply(lambda config: str(config.cluster_security_group_id))
+
+        # Managed nodes carry the cluster security group: admit the mesh ports from the VPC
+        # (NLB health checks and targets, same-network pods). Traffic between members of the
+        # group (control plane -> LBC webhook on 9443, -> istiod on 15017) is already allowed
+        # by the group's own self-referencing rule.
+        for port in MESH_PORTS:
+            aws.ec2.SecurityGroupRule(
+                f"{name}-mesh-{port}",
+                type="ingress",
+                protocol="tcp",
+                from_port=port,
+                to_port=port,
+                cidr_blocks=network.vpc_cidrs,
+                security_group_id=self.security_group_id,
+                description=f"Istio {port} from the {spec.network} VPC",
+                region=region,
+                opts=child_opts(self),
+            )
+
+        # -- nodes --
+        nodes = spec.nodes
+        self.node_group = aws.eks.NodeGroup(
+            f"{name}-nodes",
+            cluster_name=self.cluster.name,
+            node_group_name=f"{spec.name}-nodes",
+            node_role_arn=node_role.arn,
+            subnet_ids=private_subnets,
+            instance_types=[nodes.instance_type or DEFAULT_INSTANCE_TYPE],
+            disk_size=nodes.disk_size_gb,
+            scaling_config=aws.eks.NodeGroupScalingConfigArgs(
+                min_size=nodes.min, max_size=nodes.max, desired_size=_desired_size(nodes.min, nodes.max)
+            ),
+            update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
+            region=region,
+            tags=tags,
+            opts=child_opts(self, depends_on=node_policies, delete_before_replace=True),
+        )
+
+        # -- Kubernetes access --
+        cluster_name = spec.name
+        token_args = ["eks", "get-token", "--cluster-name", cluster_name, "--region", region, "--output", "json"]
+        self.endpoint = self.cluster.endpoint
+        self.certificate_authority = self.cluster.certificate_authority.apply(lambda ca: str(ca.data))
+        self.kubeconfig = pulumi.Output.secret(
+            pulumi.Output.all(self.endpoint, self.certificate_authority).apply(
+                lambda found: exec_kubeconfig(cluster_name, str(found[0]), str(found[1]), "aws", token_args)
+            )
+        )
+        self.provider = k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=self.kubeconfig,
+            cluster_identifier=cluster_name,
+            opts=child_opts(self, depends_on=[self.node_group]),
+        )
+
+        # -- east-west address --
+        self.load_balancer_controller = None
+        self.east_west = None
+        if args.east_west_gateway:
+            controller = self._load_balancer_controller(name, spec, region, network, tags)
+            self.load_balancer_controller = controller
+            self.east_west = self._east_west(name, spec, region, network, controller, tags)
+
+        self.cluster_name = cluster_name
+        self.cloud = "aws"
+        self.network = spec.network
+        self.egress_ips = network.egress_ips
+        self.control_plane_egress_known = network.egress_known
+        self.register_outputs(self.mesh_outputs())
+
+    def _checked_access(self, cluster: str, cidrs: list[str]) -> list[str]:
+        """Warn about an API server nobody outside the VPC can reach, or that everybody can."""
+        if not cidrs:
+            pulumi.log.warn(
+                f"EKS cluster {cluster}: no API access CIDRs, so the public endpoint is off and "
+                "the API server admits nobody from outside the VPC (not even this deployment). "
+                "Set `mesh:adminCidrs` to the networks you run `pulumi up` from.",
+                resource=self,
+            )
+        elif any(ipaddress.ip_network(cidr, strict=False).prefixlen == 0 for cidr in cidrs):
+            pulumi.log.warn(
+                f"EKS cluster {cluster}: the API server is open to the whole internet ({cidrs}).",
+                resource=self,
+            )
+        return cidrs
+
+    def _load_balancer_controller(
+        self, name: str, spec: ClusterSpec, region: str, network: AwsNetwork, tags: Mapping[str, str]
+    ) -> k8s.helm.v3.Release:
+        """The AWS Load Balancer Controller, authorised through EKS Pod Identity."""
+        agent = aws.eks.Addon(
+            f"{name}-pod-identity-agent",
+            cluster_name=self.cluster.name,
+            addon_name="eks-pod-identity-agent",
+            resolve_conflicts_on_create="OVERWRITE",
+            region=region,
+            tags=tags,
+            opts=child_opts(self, depends_on=[self.node_group]),  # its DaemonSet needs nodes to turn ACTIVE
+        )
+        role = aws.iam.Role(
+            f"{name}-lbc-role",
+            name=_iam_name(spec.name, "aws-lbc"),
+            assume_role_policy=_trust("pods.eks.amazonaws.com", actions=("sts:AssumeRole", "sts:TagSession")),
+            tags=tags,
+            opts=child_opts(self),
+        )
+        policy = aws.iam.RolePolicy(
+            f"{name}-lbc-policy",
+            name="AWSLoadBalancerController",
+            role=role.id,
+            policy=_in_partition(LBC_IAM_POLICY, _partition(region)),
+            opts=child_opts(self),
+        )
+        association = aws.eks.PodIdentityAssociation(
+            f"{name}-lbc",
+            cluster_name=self.cluster.name,
+            namespace=_LBC_NAMESPACE,
+            service_account=LBC_SERVICE_ACCOUNT,
+            role_arn=role.arn,
+            region=region,
+            tags=tags,
+            opts=child_opts(self),
+        )
+        # Pods get Pod Identity credentials only if the association (and the role's
+        # permissions) exist when they start.
+        return k8s.helm.v3.Release(
+            f"{name}-aws-load-balancer-controller",
+            name=LBC_CHART,
+            chart=LBC_CHART,
+            version=LBC_CHART_VERSION,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=LBC_CHART_REPOSITORY),
+            namespace=_LBC_NAMESPACE,
+            values={
+                "clusterName": self.cluster.name,
+                "region": region,
+                "vpcId": network.vpc_id,
+                "serviceAccount": {"create": True, "name": LBC_SERVICE_ACCOUNT},
+            },
+            opts=child_opts(self, provider=self.provider, depends_on=[agent, association, policy]),
+        )
+
+    def _east_west(
+        self,
+        name: str,
+        spec: ClusterSpec,
+        region: str,
+        network: AwsNetwork,
+        controller: k8s.helm.v3.Release,
+        tags: Mapping[str, str],
+    ) -> EastWestExposure:
+        """Addresses fixed in advance, and the annotations that make the LBC's NLB use them.
+
+        Every annotation value depends on the controller's release, so a Service that uses
+        them is deleted before the controller (which then removes the NLB first).
+        """
+        if spec.east_west_internal:
+            addresses = network.private_subnet_cidrs(spec.name).apply(
+                lambda cidrs: [_fixed_host(cidr) for cidr in cidrs]
+            )
+            annotations: dict[str, pulumi.Input[str]] = {
+                f"{_LB}-type": "external",
+                f"{_LB}-nlb-target-type": "ip",
+                f"{_LB}-scheme": "internal",
+                f"{_LB}-subnets": network.private_subnet_ids(spec.name).apply(",".join),
+                f"{_LB}-private-ipv4-addresses": addresses.apply(",".join),
+            }
+        else:
+            count = network.public_subnet_count(spec.name)
+            if count == 0:
+                raise ValueError(
+                    f"cluster {spec.name!r}: an internet-facing east-west gateway needs publicSubnetIds "
+                    "(or set eastWestInternal)"
+                )
+            eips = [
+                aws.ec2.Eip(
+                    f"{name}-east-west-{_zone_letter(index)}",
+                    domain="vpc",
+                    region=region,
+                    tags={**tags, "Name": f"{spec.name}-east-west-{_zone_letter(index)}"},
+                    opts=child_opts(self),
+                )
+                for index in range(count)
+            ]
+            addresses = pulumi.Output.all(*[eip.public_ip for eip in eips]).apply(_strings)
+            allocations = pulumi.Output.all(*[eip.allocation_id for eip in eips]).apply(_strings)
+            annotations = {
+                f"{_LB}-type": "external",
+                f"{_LB}-nlb-target-type": "ip",
+                f"{_LB}-scheme": "internet-facing",
+                f"{_LB}-subnets": network.public_subnet_ids(spec.name).apply(",".join),
+                f"{_LB}-eip-allocations": allocations.apply(",".join),
+            }
+        return EastWestExposure(
+            addresses=addresses,
+            annotations={key: _after(controller, value) for key, value in annotations.items()},
+        )

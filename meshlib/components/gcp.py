@@ -1,0 +1,536 @@
+"""GKE clusters for the mesh: one VPC per Istio network (`GcpNetwork`) and private clusters on it (`GkeCluster`).
+
+Every GCP resource gets an explicit, deterministic name (`gcp_name`), so that a second
+`pulumi preview` shows no changes and names never carry random suffixes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_gcp as gcp
+import pulumi_kubernetes as k8s
+
+from meshlib.components.cluster import EastWestExposure, MeshCluster, child_opts
+from meshlib.plan.credentials import exec_kubeconfig
+from meshlib.spec.models import ClusterSpec
+from meshlib.spec.rules import network_of
+
+__all__ = [
+    "DEFAULT_MACHINE_TYPE",
+    "MESH_PORTS",
+    "NODE_ROLES",
+    "POD_RANGE",
+    "SERVICE_RANGE",
+    "GcpNetwork",
+    "GcpNetworkArgs",
+    "GkeCluster",
+    "GkeClusterArgs",
+    "gcp_name",
+    "node_account_id",
+]
+
+POD_RANGE = "pods"
+"""Name of every mesh subnetwork's secondary range for pods."""
+SERVICE_RANGE = "services"
+"""Name of every mesh subnetwork's secondary range for Kubernetes Services."""
+DEFAULT_MACHINE_TYPE = "e2-standard-4"
+MESH_PORTS = ("15012", "15017", "15021", "15443")
+"""Istio ports the GKE control plane must reach on the nodes: xDS/CA, webhooks, health, mTLS."""
+NODE_ROLES = (
+    "roles/logging.logWriter",
+    "roles/monitoring.metricWriter",
+    "roles/monitoring.viewer",
+    "roles/stackdriver.resourceMetadata.writer",
+    "roles/artifactregistry.reader",
+)
+"""Project roles of the node service account: what GKE's least-privilege node SA needs, and image pulls."""
+NAT_ADDRESSES_PER_REGION = 2
+_CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
+_GKE_NAME_LIMIT = 40
+_GCP_NAME = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+
+
+def gcp_name(*parts: str, limit: int = 63) -> str:
+    """A GCE resource name from `parts`: lower-case, starts with a letter, at most `limit` characters.
+
+    Too long a name is cut and suffixed with a hash of the whole, so it stays unique and stable.
+    """
+    name = "-".join(part for part in parts if part).lower()
+    if not name[:1].isalpha():
+        name = f"m-{name}"
+    if len(name) > limit:
+        digest = hashlib.sha256(name.encode()).hexdigest()[:6]
+        name = f"{name[: limit - 7].rstrip('-')}-{digest}"
+    return name
+
+
+def node_account_id(cluster: str) -> str:
+    """The node service account id of `cluster` (6 to 30 characters, as IAM requires)."""
+    return gcp_name(cluster, "nodes", limit=30)
+
+
+def _role_suffix(role: str) -> str:
+    return role.removeprefix("roles/").replace(".", "-").lower()
+
+
+@dataclass(frozen=True)
+class _GcpCluster:
+    """The fields of a `cloud: gcp` ClusterSpec that must be set, checked once."""
+
+    name: str
+    project: str
+    region: str
+    node_cidr: str
+    pod_cidr: str
+    service_cidr: str
+    master_cidr: str
+
+
+def _gcp_fields(spec: ClusterSpec) -> _GcpCluster:
+    if spec.cloud != "gcp":
+        raise pulumi.RunError(f"cluster {spec.name!r} is a `{spec.cloud}` cluster, not `gcp`")
+    missing = [
+        key
+        for key, value in (
+            ("project", spec.project),
+            ("region", spec.region),
+            ("nodeCidr", spec.node_cidr),
+            ("podCidr", spec.pod_cidr),
+            ("serviceCidr", spec.service_cidr),
+            ("masterCidr", spec.master_cidr),
+        )
+        if value is None
+    ]
+    if missing:
+        raise pulumi.RunError(
+            f"GKE cluster {spec.name!r} lacks {', '.join(missing)}: load the spec with "
+            "meshlib.spec (it fills default CIDRs) or set them"
+        )
+    assert spec.project and spec.region and spec.node_cidr and spec.pod_cidr
+    assert spec.service_cidr and spec.master_cidr
+    return _GcpCluster(
+        name=spec.name,
+        project=spec.project,
+        region=spec.region,
+        node_cidr=str(spec.node_cidr),
+        pod_cidr=str(spec.pod_cidr),
+        service_cidr=str(spec.service_cidr),
+        master_cidr=str(spec.master_cidr),
+    )
+
+
+@dataclass
+class GcpNetworkArgs:
+    """Inputs of `GcpNetwork`."""
+
+    network: str
+    """The Istio network this VPC carries."""
+    project: str
+    clusters: Sequence[ClusterSpec]
+    """The `gcp` clusters of that network (one subnetwork each; any regions)."""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """Labels for the resources that take them (addresses)."""
+
+
+class GcpNetwork(pulumi.ComponentResource):
+    """One VPC for one Istio network: a subnetwork per cluster, Cloud NAT on static IPs per region.
+
+    Pods and nodes of all its clusters reach each other (one Istio network needs pod-to-pod routing).
+    """
+
+    network_id: pulumi.Output[str]
+    self_link: pulumi.Output[str]
+    egress_ips: pulumi.Output[list[str]]
+    """The Cloud NAT addresses of every region, ordered by region."""
+    egress_known: bool = True
+    """Node egress goes only through the static NAT addresses above."""
+    regions: tuple[str, ...]
+
+    def __init__(self, name: str, args: GcpNetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("meshlib:index:GcpNetwork", name, None, opts)
+        clusters = sorted((_gcp_fields(spec) for spec in args.clusters), key=lambda cluster: cluster.name)
+        self._check(args, clusters)
+        labels = dict(args.labels)
+        self.regions = tuple(sorted({cluster.region for cluster in clusters}))
+
+        self.vpc = gcp.compute.Network(
+            f"{name}-vpc",
+            name=gcp_name(args.network, "vpc"),
+            project=args.project,
+            auto_create_subnetworks=False,
+            routing_mode="REGIONAL",
+            description=f"Istio network {args.network}",
+            opts=child_opts(self),
+        )
+        self.network_id = self.vpc.id
+        self.self_link = self.vpc.self_link
+
+        self._subnetworks: dict[str, gcp.compute.Subnetwork] = {}
+        for cluster in clusters:
+            self._subnetworks[cluster.name] = gcp.compute.Subnetwork(
+                f"{name}-{cluster.name}-subnet",
+                name=gcp_name(cluster.name, "nodes"),
+                project=args.project,
+                region=cluster.region,
+                network=self.vpc.self_link,
+                ip_cidr_range=cluster.node_cidr,
+                secondary_ip_ranges=[
+                    gcp.compute.SubnetworkSecondaryIpRangeArgs(range_name=POD_RANGE, ip_cidr_range=cluster.pod_cidr),
+                    gcp.compute.SubnetworkSecondaryIpRangeArgs(
+                        range_name=SERVICE_RANGE, ip_cidr_range=cluster.service_cidr
+                    ),
+                ],
+                private_ip_google_access=True,
+                description=f"Nodes, pods and services of cluster {cluster.name}",
+                opts=child_opts(self),
+            )
+
+        self._routers: dict[str, gcp.compute.Router] = {}
+        self._nats: dict[str, gcp.compute.RouterNat] = {}
+        self._nat_addresses: dict[str, list[gcp.compute.Address]] = {}
+        for region in self.regions:
+            router = gcp.compute.Router(
+                f"{name}-{region}-router",
+                name=gcp_name(args.network, region),
+                project=args.project,
+                region=region,
+                network=self.vpc.self_link,
+                opts=child_opts(self),
+            )
+            addresses = [
+                gcp.compute.Address(
+                    f"{name}-{region}-nat-{index}",
+                    name=gcp_name(args.network, region, "nat", str(index)),
+                    project=args.project,
+                    region=region,
+                    address_type="EXTERNAL",
+                    network_tier="PREMIUM",
+                    labels=labels or None,
+                    description=f"Cloud NAT egress of Istio network {args.network} in {region}",
+                    opts=child_opts(self),
+                )
+                for index in range(NAT_ADDRESSES_PER_REGION)
+            ]
+            self._routers[region] = router
+            self._nat_addresses[region] = addresses
+            self._nats[region] = gcp.compute.RouterNat(
+                f"{name}-{region}-nat",
+                name=gcp_name(args.network, region, "nat"),
+                project=args.project,
+                region=region,
+                router=router.name,
+                nat_ip_allocate_option="MANUAL_ONLY",
+                nat_ips=[address.self_link for address in addresses],
+                source_subnetwork_ip_ranges_to_nat="LIST_OF_SUBNETWORKS",
+                subnetworks=[
+                    gcp.compute.RouterNatSubnetworkArgs(
+                        name=self._subnetworks[cluster.name].self_link,
+                        source_ip_ranges_to_nats=["ALL_IP_RANGES"],
+                    )
+                    for cluster in clusters
+                    if cluster.region == region
+                ],
+                opts=child_opts(self),
+            )
+
+        self.internal_ranges = sorted(
+            {cidr for cluster in clusters for cidr in (cluster.node_cidr, cluster.pod_cidr)}, key=_cidr_key
+        )
+        """Node and pod CIDRs of every cluster: the sources admitted by the internal firewall rule."""
+        self.internal_firewall = gcp.compute.Firewall(
+            f"{name}-internal",
+            name=gcp_name(args.network, "mesh-internal"),
+            project=args.project,
+            network=self.vpc.self_link,
+            direction="INGRESS",
+            source_ranges=self.internal_ranges,
+            allows=[gcp.compute.FirewallAllowArgs(protocol="all")],
+            description=f"Nodes and pods of Istio network {args.network} reach each other",
+            opts=child_opts(self),
+        )
+
+        self.egress_ips = self._addresses_of(self.regions)
+        self.register_outputs({"networkId": self.network_id, "selfLink": self.self_link, "egressIps": self.egress_ips})
+
+    @staticmethod
+    def _check(args: GcpNetworkArgs, clusters: Sequence[_GcpCluster]) -> None:
+        problems = []
+        if not clusters:
+            problems.append("it has no clusters")
+        names = [cluster.name for cluster in clusters]
+        problems += [f"cluster {n!r} is listed twice" for n in sorted({n for n in names if names.count(n) > 1})]
+        problems += [
+            f"cluster {cluster.name!r} is in project {cluster.project!r}, not {args.project!r}"
+            for cluster in clusters
+            if cluster.project != args.project
+        ]
+        problems += [
+            f"cluster {spec.name!r} is on network {network_of(spec)!r}"
+            for spec in args.clusters
+            if network_of(spec) != args.network
+        ]
+        if problems:
+            raise pulumi.RunError(f"GcpNetwork for network {args.network!r}: " + "; ".join(problems))
+
+    def _addresses_of(self, regions: Sequence[str]) -> pulumi.Output[list[str]]:
+        addresses = [address.address for region in regions for address in self._nat_addresses[region]]
+        return pulumi.Output.all(*addresses).apply(lambda found: [str(address) for address in found])
+
+    def subnetwork(self, cluster_name: str) -> gcp.compute.Subnetwork:
+        """The subnetwork of `cluster_name`; its secondary ranges are `POD_RANGE` and `SERVICE_RANGE`."""
+        try:
+            return self._subnetworks[cluster_name]
+        except KeyError:
+            raise pulumi.RunError(
+                f"cluster {cluster_name!r} has no subnetwork in this GcpNetwork (it has: "
+                f"{', '.join(self._subnetworks)}); pass it in GcpNetworkArgs.clusters"
+            ) from None
+
+    def router(self, region: str) -> gcp.compute.Router:
+        """The Cloud Router of `region`."""
+        return self._routers[region]
+
+    def nat(self, region: str) -> gcp.compute.RouterNat:
+        """The Cloud NAT of `region`."""
+        return self._nats[region]
+
+    def egress_ips_in(self, region: str) -> pulumi.Output[list[str]]:
+        """The Cloud NAT addresses nodes in `region` reach the internet from."""
+        return self._addresses_of([region])
+
+
+def _cidr_key(cidr: str) -> tuple[int, ...]:
+    address, _, prefix = cidr.partition("/")
+    return (*(int(octet) for octet in address.split(".")), int(prefix or 32))
+
+
+@dataclass
+class GkeClusterArgs:
+    """Inputs of `GkeCluster`."""
+
+    spec: ClusterSpec
+    """A `cloud: gcp` cluster with its CIDRs filled (`meshlib.spec` does that)."""
+    network: GcpNetwork | None = None
+    """The VPC of the cluster's Istio network; None creates one for this cluster alone."""
+    east_west_gateway: bool = True
+    """Reserve the east-west gateway's regional address."""
+    api_access_cidrs: pulumi.Input[Sequence[str]] = ()
+    """Master authorized networks: admin CIDRs plus the /32 egress IPs of the istiods watching this cluster."""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """GCP labels for the cluster, its nodes and its addresses."""
+
+
+class GkeCluster(MeshCluster):
+    """A private, VPC-native, Workload Identity GKE cluster with one autoscaled node pool.
+
+    Nodes have no public IPs and leave through the network's Cloud NAT; the public API endpoint
+    admits only `api_access_cidrs`; the control plane may reach the nodes on the Istio ports.
+    """
+
+    def __init__(self, name: str, args: GkeClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("meshlib:index:GkeCluster", name, None, opts)
+        spec = args.spec
+        fields = _gcp_fields(spec)
+        if len(spec.name) > _GKE_NAME_LIMIT or not spec.name[:1].isalpha():
+            raise pulumi.RunError(
+                f"GKE cluster {spec.name!r}: a GKE cluster name starts with a letter and has at most "
+                f"{_GKE_NAME_LIMIT} characters"
+            )
+        labels = dict(args.labels)
+        self.cluster_name = spec.name
+        self.cloud = "gcp"
+        self.network = network_of(spec)
+
+        if args.network is None:
+            net = GcpNetwork(
+                f"{name}-network",
+                GcpNetworkArgs(network=self.network, project=fields.project, clusters=[spec], labels=labels),
+                child_opts(self),
+            )
+        else:
+            net = args.network
+        self.gcp_network = net
+        subnet = net.subnetwork(spec.name)
+
+        self.node_service_account = gcp.serviceaccount.Account(
+            f"{name}-node-sa",
+            account_id=node_account_id(spec.name),
+            project=fields.project,
+            display_name=f"GKE nodes of {spec.name}",
+            opts=child_opts(self),
+        )
+        node_roles = [
+            gcp.projects.IAMMember(
+                f"{name}-node-sa-{_role_suffix(role)}",
+                project=fields.project,
+                role=role,
+                member=self.node_service_account.member,
+                opts=child_opts(self),
+            )
+            for role in NODE_ROLES
+        ]
+
+        self.api_access_cidrs: pulumi.Output[list[str]] = _access_cidrs(args.api_access_cidrs, spec.name)
+        authorized = self.api_access_cidrs.apply(
+            lambda cidrs: [
+                gcp.container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgs(cidr_block=cidr, display_name=cidr)
+                for cidr in cidrs
+            ]
+        )
+
+        # The release channel always applies (GKE upgrades within it); a configured Kubernetes
+        # version becomes the minimum master version, which must be offered by that channel.
+        self.gke = gcp.container.Cluster(
+            f"{name}-cluster",
+            name=spec.name,
+            project=fields.project,
+            location=fields.region,
+            network=net.self_link,
+            subnetwork=subnet.self_link,
+            remove_default_node_pool=True,
+            initial_node_count=1,
+            networking_mode="VPC_NATIVE",
+            ip_allocation_policy=gcp.container.ClusterIpAllocationPolicyArgs(
+                cluster_secondary_range_name=POD_RANGE,
+                services_secondary_range_name=SERVICE_RANGE,
+            ),
+            release_channel=gcp.container.ClusterReleaseChannelArgs(channel=spec.release_channel),
+            min_master_version=spec.kubernetes_version,
+            workload_identity_config=gcp.container.ClusterWorkloadIdentityConfigArgs(
+                workload_pool=f"{fields.project}.svc.id.goog"
+            ),
+            private_cluster_config=gcp.container.ClusterPrivateClusterConfigArgs(
+                enable_private_nodes=True,
+                enable_private_endpoint=False,
+                master_ipv4_cidr_block=fields.master_cidr,
+            ),
+            master_authorized_networks_config=gcp.container.ClusterMasterAuthorizedNetworksConfigArgs(
+                cidr_blocks=authorized,
+                gcp_public_cidrs_access_enabled=False,
+            ),
+            deletion_protection=spec.deletion_protection,
+            resource_labels=labels or None,
+            opts=child_opts(self),
+        )
+
+        self.node_tag = gcp_name(spec.name, "nodes")
+        """The network tag on every node: what the control-plane firewall rule targets."""
+        self.node_pool = gcp.container.NodePool(
+            f"{name}-nodes",
+            name="mesh-nodes",
+            project=fields.project,
+            location=fields.region,
+            cluster=self.gke.name,
+            initial_node_count=max(spec.nodes.min, 1),
+            autoscaling=gcp.container.NodePoolAutoscalingArgs(
+                min_node_count=spec.nodes.min,
+                max_node_count=spec.nodes.max,
+                location_policy="BALANCED",
+            ),
+            management=gcp.container.NodePoolManagementArgs(auto_repair=True, auto_upgrade=True),
+            node_config=gcp.container.NodePoolNodeConfigArgs(
+                machine_type=spec.nodes.instance_type or DEFAULT_MACHINE_TYPE,
+                disk_size_gb=spec.nodes.disk_size_gb,
+                disk_type="pd-balanced",
+                service_account=self.node_service_account.email,
+                oauth_scopes=[_CLOUD_PLATFORM],
+                workload_metadata_config=gcp.container.NodePoolNodeConfigWorkloadMetadataConfigArgs(
+                    mode="GKE_METADATA"
+                ),
+                shielded_instance_config=gcp.container.NodePoolNodeConfigShieldedInstanceConfigArgs(
+                    enable_secure_boot=True, enable_integrity_monitoring=True
+                ),
+                tags=[self.node_tag],
+                resource_labels=labels or None,
+            ),
+            # Raising `nodes.min` later must not replace the pool: the autoscaler follows the new minimum.
+            opts=child_opts(self, depends_on=node_roles, ignore_changes=["initialNodeCount"]),
+        )
+
+        self.control_plane_firewall = gcp.compute.Firewall(
+            f"{name}-control-plane",
+            name=gcp_name(spec.name, "control-plane-istio"),
+            project=fields.project,
+            network=net.self_link,
+            direction="INGRESS",
+            source_ranges=[fields.master_cidr],
+            target_tags=[self.node_tag],
+            allows=[gcp.compute.FirewallAllowArgs(protocol="tcp", ports=list(MESH_PORTS))],
+            description=f"GKE control plane of {spec.name} reaches Istio webhooks and mesh ports on its nodes",
+            opts=child_opts(self),
+        )
+
+        self.east_west_address: gcp.compute.Address | None = None
+        self.east_west: EastWestExposure | None = None
+        if args.east_west_gateway:
+            internal = spec.east_west_internal
+            self.east_west_address = gcp.compute.Address(
+                f"{name}-east-west",
+                name=gcp_name(spec.name, "east-west"),
+                project=fields.project,
+                region=fields.region,
+                address_type="INTERNAL" if internal else "EXTERNAL",
+                subnetwork=subnet.self_link if internal else None,
+                network_tier=None if internal else "PREMIUM",
+                labels=labels or None,
+                description=f"Istio east-west gateway of cluster {spec.name}",
+                opts=child_opts(self),
+            )
+            address = self.east_west_address.address
+            self.east_west = EastWestExposure(
+                addresses=address.apply(lambda found: [found]),
+                annotations=_east_west_annotations(internal),
+                load_balancer_ip=address,
+            )
+
+        self.endpoint = self.gke.endpoint.apply(lambda host: f"https://{host}")
+        self.certificate_authority = self.gke.master_auth.apply(lambda auth: auth.cluster_ca_certificate or "")
+        self.kubeconfig = pulumi.Output.secret(
+            pulumi.Output.all(self.endpoint, self.certificate_authority).apply(
+                lambda found: exec_kubeconfig(spec.name, found[0], found[1], "gke-gcloud-auth-plugin", [])
+            )
+        )
+        # Through the node pool (and the NAT that pulls images), every Kubernetes resource waits for
+        # nodes on create and is deleted before them on destroy.
+        self.provider = k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=self.kubeconfig,
+            cluster_identifier=spec.name,
+            opts=child_opts(self, depends_on=[self.node_pool, net.nat(fields.region)]),
+        )
+        self.egress_ips = net.egress_ips_in(fields.region)
+        self.control_plane_egress_known = False
+        self.register_outputs(self.mesh_outputs())
+
+
+def _east_west_annotations(internal: bool) -> dict[str, pulumi.Input[str]]:
+    if not internal:
+        return {}
+    # Global access: clusters of other regions (over VPN/Interconnect or peering) reach the gateway too.
+    return {
+        "networking.gke.io/load-balancer-type": "Internal",
+        "networking.gke.io/internal-load-balancer-allow-global-access": "true",
+    }
+
+
+def _access_cidrs(cidrs: pulumi.Input[Sequence[str]], cluster: str) -> pulumi.Output[list[str]]:
+    """The master authorized networks in the order given, without duplicates; warns when there are none."""
+
+    def dedupe(found: Sequence[str]) -> list[str]:
+        unique = list(dict.fromkeys(str(cidr) for cidr in found))
+        if not unique:
+            pulumi.log.warn(
+                f"GKE cluster {cluster}: its API server admits only the egress IPs of the istiods that watch it, "
+                "and none were given, so neither you nor Pulumi can reach it. Set `mesh:adminCidrs` to admit "
+                "your and CI's addresses; 0.0.0.0/0 is never admitted by default."
+            )
+        return unique
+
+    if isinstance(cidrs, Sequence) and not isinstance(cidrs, str):
+        return pulumi.Output.from_input(list(cidrs)).apply(dedupe)
+    return pulumi.Output.from_input(cidrs).apply(dedupe)

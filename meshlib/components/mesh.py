@@ -1,0 +1,310 @@
+"""`MultiClusterMesh`: one Istio mesh across clusters, from a validated spec."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+
+from meshlib.components.aws import AwsNetwork, AwsNetworkArgs, EksCluster, EksClusterArgs
+from meshlib.components.cluster import EastWestExposure, MeshCluster
+from meshlib.components.control_plane import IstioControlPlane, IstioControlPlaneArgs
+from meshlib.components.east_west import EastWestGateway, EastWestGatewayArgs
+from meshlib.components.existing import ExistingCluster, ExistingClusterArgs
+from meshlib.components.federation import ServiceFederation, ServiceFederationArgs
+from meshlib.components.gcp import GcpNetwork, GcpNetworkArgs, GkeCluster, GkeClusterArgs
+from meshlib.components.remote_secret import RemoteSecret, RemoteSecretArgs
+from meshlib.components.trust import MeshTrust, MeshTrustArgs
+from meshlib.plan.topology import MeshPlan, plan_mesh
+from meshlib.spec.loader import NAMESPACE
+from meshlib.spec.models import ClusterSpec, MeshSpec
+
+__all__ = ["MultiClusterMesh", "MultiClusterMeshArgs"]
+
+
+@dataclass
+class MultiClusterMeshArgs:
+    """Inputs of `MultiClusterMesh`."""
+
+    spec: MeshSpec
+    """A validated spec (`meshlib.load_spec()` or `meshlib.parse_spec(...)`)."""
+    clusters: Mapping[str, MeshCluster] = field(default_factory=dict)
+    """Clusters you built yourself, by spec name; the mesh builds the others from the spec."""
+
+
+class MultiClusterMesh(pulumi.ComponentResource):
+    """Clusters, shared trust, control planes, east-west gateways, remote secrets, exported services.
+
+    ```python
+    spec = meshlib.load_spec()
+    mesh = MultiClusterMesh(spec.mesh_id, MultiClusterMeshArgs(spec=spec))
+    ```
+    Every decision comes from `meshlib.plan.plan_mesh(spec)`; this component only wires it.
+    """
+
+    plan: MeshPlan
+    clusters: dict[str, MeshCluster]
+    trust: MeshTrust
+    control_planes: dict[str, IstioControlPlane]
+    gateways: dict[str, EastWestGateway]
+    remote_secrets: list[RemoteSecret]
+    federations: dict[str, ServiceFederation]
+
+    def __init__(self, name: str, args: MultiClusterMeshArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("meshlib:index:MultiClusterMesh", name, None, opts)
+        spec = args.spec
+        self.plan = plan = plan_mesh(spec)
+        child = pulumi.ResourceOptions(parent=self)
+
+        aws_networks, gcp_networks = self._networks(name, spec, args.clusters, child)
+        egress = {cluster.name: self._egress_of(cluster, args.clusters, aws_networks, gcp_networks) for cluster in spec.clusters}
+
+        self.clusters = {}
+        for cluster in spec.clusters:
+            if cluster.name in args.clusters:
+                self.clusters[cluster.name] = args.clusters[cluster.name]
+                continue
+            watchers = plan.watchers_of(cluster.name)
+            unknown = [watcher for watcher in watchers if egress[watcher] is None]
+            if unknown and cluster.cloud != "existing":
+                pulumi.log.warn(
+                    f"the egress IPs of {', '.join(unknown)} are unknown: add them to mesh:adminCidrs, or "
+                    f"their istiod cannot reach the API server of {cluster.name!r}"
+                )
+            api_access = _cidrs(spec, [egress[w] for w in watchers])
+            self.clusters[cluster.name] = self._cluster(name, cluster, plan, aws_networks, gcp_networks, api_access, child)
+
+        self.trust = MeshTrust(f"{name}-trust", MeshTrustArgs(clusters=list(self.clusters), **_root_ca(spec)), child)
+
+        self.control_planes = {}
+        for cluster_plan in sorted(plan.clusters, key=lambda c: not c.is_primary):  # primaries first
+            primary = None if cluster_plan.is_primary else plan.cluster(cluster_plan.config_cluster)
+            primary_exposure = self.clusters[primary.name].east_west if primary else None
+            self.control_planes[cluster_plan.name] = IstioControlPlane(
+                f"{name}-{cluster_plan.name}-istio",
+                IstioControlPlaneArgs(
+                    spec=spec,
+                    plan=cluster_plan,
+                    cluster=self.clusters[cluster_plan.name],
+                    cacerts=self.trust.cacerts(cluster_plan.name),
+                    primary_address=primary_exposure.address if primary_exposure else None,
+                    primary_address_is_hostname=bool(primary_exposure and primary_exposure.is_hostname),
+                ),
+                child,
+            )
+
+        self.remote_secrets = [
+            RemoteSecret(
+                f"{name}-{cluster_plan.name}-watches-{watched}",
+                RemoteSecretArgs(
+                    watched=self.clusters[watched],
+                    watcher=self.clusters[cluster_plan.name],
+                    reader_account_ready=[self.control_planes[watched].base],
+                ),
+                child,
+            )
+            for cluster_plan in plan.clusters
+            for watched in cluster_plan.watches
+        ]
+
+        self.gateways = {}
+        egress_known = {n: c.egress_known for n, c in self.clusters.items()}
+        control_plane_known = {n: c.control_plane_egress_known for n, c in self.clusters.items()}
+        for cluster_plan in sorted(plan.clusters, key=lambda c: not c.is_primary):
+            if not cluster_plan.east_west_gateway:
+                continue
+            own_istiod = self.control_planes[cluster_plan.config_cluster].istiod
+            needs: list[pulumi.Resource] = [own_istiod]
+            if not cluster_plan.is_primary:
+                # The remote's gateway pods are injected and configured by the primary, through
+                # the primary's gateway, once the primary watches this remote.
+                needs.append(self.gateways[cluster_plan.config_cluster])
+                needs += [s for s in self.remote_secrets if s.watched == cluster_plan.name]
+            source_ranges = None
+            if spec.restrict_east_west_sources:
+                peers = plan.gateway_peers(cluster_plan.name, egress_known, control_plane_known)
+                if peers is None:
+                    pulumi.log.warn(
+                        f"east-west gateway of {cluster_plan.name!r} stays open to all sources: a peer's egress "
+                        "(an adopted cluster, or GKE's control plane calling webhooks) is unknown"
+                    )
+                else:
+                    source_ranges = _cidrs(spec, [egress[peer] for peer in peers], admin=False)
+            self.gateways[cluster_plan.name] = EastWestGateway(
+                f"{name}-{cluster_plan.name}-eastwest",
+                EastWestGatewayArgs(
+                    spec=spec,
+                    plan=cluster_plan,
+                    cluster=self.clusters[cluster_plan.name],
+                    source_ranges=source_ranges,
+                    depends_on=needs,
+                    config_depends_on=[own_istiod],
+                ),
+                child,
+            )
+
+        self.federations = {
+            cluster_plan.name: ServiceFederation(
+                f"{name}-{cluster_plan.name}-federation",
+                ServiceFederationArgs(
+                    plan=cluster_plan,
+                    cluster=self.clusters[cluster_plan.name],
+                    exporters={
+                        imported.exporter: _exposure(self.clusters[imported.exporter])
+                        for imported in cluster_plan.imports
+                    },
+                    depends_on=[self.control_planes[cluster_plan.name].istiod],
+                ),
+                child,
+            )
+            for cluster_plan in plan.clusters
+            if cluster_plan.imports
+        }
+        self.register_outputs({"clusters": self.cluster_outputs(), "summary": self.summary()})
+
+    def cluster_outputs(self) -> dict[str, dict[str, object]]:
+        """Per cluster: API endpoint, east-west address, kubeconfig (secret), role and Istio revision."""
+        return {
+            cluster_plan.name: {
+                "cloud": cluster_plan.cloud,
+                "network": cluster_plan.network,
+                "role": cluster_plan.role,
+                "endpoint": self.clusters[cluster_plan.name].endpoint,
+                "eastWestAddress": (
+                    self.clusters[cluster_plan.name].east_west.address  # type: ignore[union-attr]
+                    if cluster_plan.east_west_gateway
+                    else None
+                ),
+                "kubeconfig": pulumi.Output.secret(self.clusters[cluster_plan.name].kubeconfig),
+                "istioRevision": self.plan.spec.istio.revision or "default",
+            }
+            for cluster_plan in self.plan.clusters
+        }
+
+    def summary(self) -> dict[str, object]:
+        """What the mesh is made of, for humans reading stack outputs."""
+        plan = self.plan
+        return {
+            "meshId": plan.spec.mesh_id,
+            "mode": plan.spec.mode,
+            "istioVersion": plan.spec.istio.version,
+            "networks": list(plan.networks),
+            "primaries": [c.name for c in plan.clusters if c.is_primary],
+            "remotes": [c.name for c in plan.clusters if not c.is_primary],
+            "eastWestGateways": [c.name for c in plan.clusters if c.east_west_gateway],
+            "remoteSecrets": plan.remote_secret_count,
+            "exportedServices": [
+                f"{imported.host} -> {cluster.name}" for cluster in plan.clusters for imported in cluster.imports
+            ],
+        }
+
+    @staticmethod
+    def _networks(
+        name: str, spec: MeshSpec, prebuilt: Mapping[str, MeshCluster], opts: pulumi.ResourceOptions
+    ) -> tuple[dict[str, AwsNetwork], dict[str, GcpNetwork]]:
+        """One VPC per Istio network and cloud, shared by the clusters the mesh builds on it."""
+        grouped: dict[tuple[str, str], list[ClusterSpec]] = {}
+        for cluster in spec.clusters:
+            if cluster.name not in prebuilt and cluster.cloud in ("aws", "gcp"):
+                grouped.setdefault((cluster.cloud, str(cluster.network)), []).append(cluster)
+        aws = {
+            network: AwsNetwork(
+                f"{name}-{network}",
+                AwsNetworkArgs(network=network, region=str(members[0].region), clusters=members),
+                opts,
+            )
+            for (cloud, network), members in grouped.items()
+            if cloud == "aws"
+        }
+        gcp = {
+            network: GcpNetwork(
+                f"{name}-{network}",
+                GcpNetworkArgs(network=network, project=str(members[0].project), clusters=members),
+                opts,
+            )
+            for (cloud, network), members in grouped.items()
+            if cloud == "gcp"
+        }
+        return aws, gcp
+
+    @staticmethod
+    def _egress_of(
+        cluster: ClusterSpec,
+        prebuilt: Mapping[str, MeshCluster],
+        aws: Mapping[str, AwsNetwork],
+        gcp: Mapping[str, GcpNetwork],
+    ) -> pulumi.Output[list[str]] | None:
+        """The public IPs a cluster's istiod calls out from, or None when unknown."""
+        if cluster.name in prebuilt:
+            handle = prebuilt[cluster.name]
+            return handle.egress_ips if handle.egress_known else None
+        if cluster.cloud == "aws":
+            network = aws[str(cluster.network)]
+            return network.egress_ips if network.egress_known else None
+        if cluster.cloud == "gcp":
+            return gcp[str(cluster.network)].egress_ips
+        return None
+
+    @staticmethod
+    def _cluster(
+        name: str,
+        cluster: ClusterSpec,
+        plan: MeshPlan,
+        aws: Mapping[str, AwsNetwork],
+        gcp: Mapping[str, GcpNetwork],
+        api_access: pulumi.Output[list[str]],
+        opts: pulumi.ResourceOptions,
+    ) -> MeshCluster:
+        gateway = plan.cluster(cluster.name).east_west_gateway
+        resource_name = f"{name}-{cluster.name}"
+        if cluster.cloud == "aws":
+            return EksCluster(
+                resource_name,
+                EksClusterArgs(
+                    spec=cluster,
+                    network=aws[str(cluster.network)],
+                    east_west_gateway=gateway,
+                    api_access_cidrs=api_access,
+                ),
+                opts,
+            )
+        if cluster.cloud == "gcp":
+            return GkeCluster(
+                resource_name,
+                GkeClusterArgs(
+                    spec=cluster,
+                    network=gcp[str(cluster.network)],
+                    east_west_gateway=gateway,
+                    api_access_cidrs=api_access,
+                ),
+                opts,
+            )
+        return ExistingCluster(resource_name, ExistingClusterArgs(spec=cluster), opts)
+
+
+def _exposure(cluster: MeshCluster) -> EastWestExposure:
+    if cluster.east_west is None:
+        raise pulumi.RunError(f"cluster {cluster.cluster_name!r} exports a service but has no east-west address")
+    return cluster.east_west
+
+
+def _cidrs(
+    spec: MeshSpec, egress: Sequence[pulumi.Output[list[str]] | None], admin: bool = True
+) -> pulumi.Output[list[str]]:
+    """Admin CIDRs (optionally) plus the given egress IPs as /32s, sorted and unique."""
+    known = [ips for ips in egress if ips is not None]
+    base = [str(cidr) for cidr in spec.admin_cidrs] if admin else []
+    return pulumi.Output.all(*known).apply(
+        lambda lists: sorted({*base, *(f"{ip}/32" for ips in lists for ip in ips)})
+    )
+
+
+def _root_ca(spec: MeshSpec) -> dict[str, pulumi.Input[str]]:
+    if spec.root_ca is None:
+        return {}
+    config = pulumi.Config(NAMESPACE)
+    return {
+        "root_certificate_pem": config.require(spec.root_ca.certificate),
+        "root_private_key_pem": config.require_secret(spec.root_ca.private_key),
+    }

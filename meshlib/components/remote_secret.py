@@ -1,0 +1,76 @@
+"""`RemoteSecret`: lets a primary's istiod watch another cluster's API server."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from meshlib.components.cluster import MeshCluster
+from meshlib.plan.credentials import (
+    decode_token,
+    reader_token_metadata,
+    remote_secret_kubeconfig,
+    remote_secret_metadata,
+)
+
+__all__ = ["RemoteSecret", "RemoteSecretArgs"]
+
+
+@dataclass
+class RemoteSecretArgs:
+    """Inputs of `RemoteSecret`."""
+
+    watched: MeshCluster
+    """The cluster whose API server istiod reads."""
+    watcher: MeshCluster
+    """The primary that holds the secret."""
+    reader_account_ready: Sequence[pulumi.Resource] = field(default_factory=list)
+    """The watched cluster's chart that creates `istio-reader-service-account` (its `base` release)."""
+
+
+class RemoteSecret(pulumi.ComponentResource):
+    """What `istioctl create-remote-secret` makes, end to end secret.
+
+    In the watched cluster, a service-account-token Secret for the reader account,
+    read back once Kubernetes filled in the token; in the watcher, Secret
+    `istio-remote-secret-<watched>` holding a bearer-token kubeconfig.
+    """
+
+    def __init__(self, name: str, args: RemoteSecretArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("meshlib:index:RemoteSecret", name, None, opts)
+        watched, watcher = args.watched, args.watcher
+        self.watched = watched.cluster_name
+        self.watcher = watcher.cluster_name
+        token_secret = k8s.core.v1.Secret(
+            f"{name}-reader-token",
+            metadata=reader_token_metadata(),
+            type="kubernetes.io/service-account-token",
+            # The token controller deletes a token Secret whose account does not exist yet.
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=watched.provider, depends_on=list(args.reader_account_ready)
+            ),
+        )
+        populated = k8s.core.v1.Secret.get(
+            f"{name}-reader-token-read",
+            token_secret.id,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                provider=watched.provider,
+                depends_on=[token_secret],
+                additional_secret_outputs=["data"],
+            ),
+        )
+        token = populated.data.apply(lambda data: decode_token((data or {}).get("token", "")))
+        kubeconfig = pulumi.Output.all(watched.endpoint, watched.certificate_authority, token).apply(
+            lambda found: remote_secret_kubeconfig(watched.cluster_name, found[0], found[1], found[2])
+        )
+        self.secret = k8s.core.v1.Secret(
+            f"{name}-secret",
+            metadata=remote_secret_metadata(watched.cluster_name),
+            string_data={watched.cluster_name: pulumi.Output.secret(kubeconfig)},
+            opts=pulumi.ResourceOptions(parent=self, provider=watcher.provider),
+        )
+        self.register_outputs({"watched": watched.cluster_name, "watcher": watcher.cluster_name})
