@@ -1,6 +1,6 @@
 """Outputs a real provider would compute, for the mock engine (see `tests.mocks`).
 
-Each cloud keeps its own table (`tests.fakes_aws`, `tests.fakes_gcp`, `tests.fakes_k8s`):
+Each cloud keeps its own table (`tests.fakes_aws`, `tests.fakes_gcp`, `tests.fakes_k8s`, `tests.fakes_tls`):
 resource type -> function of (name, inputs) returning the computed outputs, and
 invoke token -> function of args returning the result.
 """
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests import fakes_aws, fakes_gcp, fakes_k8s
+from tests import fakes_aws, fakes_gcp, fakes_k8s, fakes_tls
 
-_TABLES = (fakes_aws, fakes_gcp, fakes_k8s)
+_TABLES = (fakes_aws, fakes_gcp, fakes_k8s, fakes_tls)
 
 
 def outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:

@@ -126,7 +126,12 @@ class _RecordingMonitor(MockMonitor):
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC name
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
-            registered = self.mesh_mocks.resources[-1]
+            # Registrations run on several threads: find this one by its URN's type and name.
+            registered = next(
+                r
+                for r in reversed(self.mesh_mocks.resources)
+                if r.type == request.type and r.name == request.name and not r.urn
+            )
             registered.urn = response.urn
             registered.parent = request.parent
             registered.dependencies = tuple(request.dependencies)
@@ -182,6 +187,14 @@ def run_program(build: Callable[[], Any], *, preview: bool = False, config: dict
 
     _sync_await(resolve())
     return Run(mocks=mocks, outputs=outputs, secret_outputs=secrets)
+
+
+def registrations(run: Run) -> dict[tuple[str, str], Any]:
+    """Every registration's inputs by (type, name): what a second preview would diff against.
+
+    Registration order varies between runs (they are concurrent), so it is not compared.
+    """
+    return {(r.type, r.name): (r.inputs, r.parent, r.provider_name, sorted(r.dependencies)) for r in run.resources}
 
 
 def _config_text(value: Any) -> str:

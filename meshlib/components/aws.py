@@ -586,7 +586,7 @@ class AwsNetwork(pulumi.ComponentResource):
             opts=pulumi.InvokeOutputOptions(parent=self),
         )
         names = found.names.apply(_two_zones)
-        return [names.apply(lambda zones, index=index: zones[index]) for index in range(2)]
+        return [names.apply(lambda zones: zones[0]), names.apply(lambda zones: zones[1])]
 
 
 def _strings(values: list[Any]) -> list[str]:

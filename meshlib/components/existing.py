@@ -118,7 +118,7 @@ def resolve_context(
     server_info.pop("certificate-authority", None)
     server_info["certificate-authority-data"] = ca_data
     user_entry = _named(config, "users", str(details.get("user"))) or {"name": details.get("user"), "user": {}}
-    restricted = {
+    restricted: dict[str, Any] = {
         "apiVersion": "v1",
         "kind": "Config",
         "clusters": [{"name": cluster_entry["name"], "cluster": server_info}],
@@ -184,7 +184,11 @@ class ExistingCluster(MeshCluster):
             source = f"the kubeconfig in secret config key mesh:{secret_key}"
             target = text.apply(
                 lambda content: resolve_context(
-                    parse_kubeconfig(content, spec.name, source), context, cluster=spec.name, source=source, base_dir=None
+                    parse_kubeconfig(content, spec.name, source),
+                    context,
+                    cluster=spec.name,
+                    source=source,
+                    base_dir=None,
                 )
             )
             # The server URL and CA are not secret, though they come from a secret.

@@ -531,6 +531,5 @@ def _access_cidrs(cidrs: pulumi.Input[Sequence[str]], cluster: str) -> pulumi.Ou
             )
         return unique
 
-    if isinstance(cidrs, Sequence) and not isinstance(cidrs, str):
-        return pulumi.Output.from_input(list(cidrs)).apply(dedupe)
-    return pulumi.Output.from_input(cidrs).apply(dedupe)
+    given: pulumi.Input[Sequence[str]] = list(cidrs) if isinstance(cidrs, (list, tuple)) else cidrs
+    return pulumi.Output.from_input(given).apply(dedupe)
