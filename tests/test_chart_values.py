@@ -46,7 +46,13 @@ def variants() -> list[MeshSpec]:
         "istio": {"revision": "stable"},
         "dnsCapture": True,
         "clusters": [
-            {"name": "hub", "cloud": "existing", "kubeconfig": {"context": "a"}, "eastWestAddress": "gw.example.com", "network": "n"},
+            {
+                "name": "hub",
+                "cloud": "existing",
+                "kubeconfig": {"context": "a"},
+                "eastWestAddress": "gw.example.com",
+                "network": "n",
+            },
             {"name": "spoke", "cloud": "existing", "kubeconfig": {"context": "b"}, "role": "remote", "network": "n"},
         ],
     }

@@ -30,7 +30,9 @@ def mesh(
     services: list[dict[str, Any]] | None = None,
     **extra: Any,
 ) -> MeshSpec:
-    return parse_spec({"meshId": "mesh1", "mode": mode, "clusters": clusters or [], "services": services or [], **extra})
+    return parse_spec(
+        {"meshId": "mesh1", "mode": mode, "clusters": clusters or [], "services": services or [], **extra}
+    )
 
 
 def aws(name: str, **fields: Any) -> dict[str, Any]:
@@ -291,7 +293,10 @@ def test_several_ports_get_one_sni_each() -> None:
     rule = next(m for m in all_manifests(plan_mesh(spec))["a"] if m["kind"] == "DestinationRule")
     assert rule["spec"]["trafficPolicy"] == {
         "portLevelSettings": [
-            {"port": {"number": 80}, "tls": {"mode": "ISTIO_MUTUAL", "sni": "outbound_.80_._.api.default.svc.cluster.local"}},
+            {
+                "port": {"number": 80},
+                "tls": {"mode": "ISTIO_MUTUAL", "sni": "outbound_.80_._.api.default.svc.cluster.local"},
+            },
             {
                 "port": {"number": 8443},
                 "tls": {"mode": "ISTIO_MUTUAL", "sni": "outbound_.8443_._.api.default.svc.cluster.local"},
@@ -321,12 +326,17 @@ def test_primary_with_remotes_exposes_istiod_like_istios_sample() -> None:
     gateway = by_name["cross-network-gateway"]["spec"]
     assert gateway["selector"] == {"istio": "eastwestgateway"}
     assert gateway["servers"] == [
-        {"port": {"number": 15443, "name": "tls", "protocol": "TLS"}, "tls": {"mode": "AUTO_PASSTHROUGH"}, "hosts": ["*.local"]}
+        {
+            "port": {"number": 15443, "name": "tls", "protocol": "TLS"},
+            "tls": {"mode": "AUTO_PASSTHROUGH"},
+            "hosts": ["*.local"],
+        }
     ]
     ports = [server["port"]["number"] for server in by_name["istiod-gateway"]["spec"]["servers"]]
     assert ports == [15012, 15017]
     routes = {
-        r["match"][0]["port"]: r["route"][0]["destination"]["port"]["number"] for r in by_name["istiod-vs"]["spec"]["tls"]
+        r["match"][0]["port"]: r["route"][0]["destination"]["port"]["number"]
+        for r in by_name["istiod-vs"]["spec"]["tls"]
     }
     assert routes == {15012: 15012, 15017: 443}
 

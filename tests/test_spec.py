@@ -124,7 +124,11 @@ BAD_CONFIGS: list[tuple[str, Callable[[dict[str, Any]], None], str, str]] = [
     ),
     (
         "remote's primary is a remote",
-        lambda c: [_primary_remote(c), c["clusters"][1].update(role="remote"), c["clusters"][2].update(primary="central")],
+        lambda c: [
+            _primary_remote(c),
+            c["clusters"][1].update(role="remote"),
+            c["clusters"][2].update(primary="central"),
+        ],
         "mesh:clusters[2].primary",
         "is itself a remote",
     ),
@@ -207,7 +211,12 @@ BAD_CONFIGS: list[tuple[str, Callable[[dict[str, Any]], None], str, str]] = [
         "secret kubeconfig not set",
         _set(
             "clusters.2",
-            {"name": "west", "cloud": "existing", "kubeconfig": {"secret": "westKubeconfig"}, "eastWestAddress": "192.0.2.1"},
+            {
+                "name": "west",
+                "cloud": "existing",
+                "kubeconfig": {"secret": "westKubeconfig"},
+                "eastWestAddress": "192.0.2.1",
+            },
         ),
         "mesh:clusters[2].kubeconfig.secret",
         "config key mesh:westKubeconfig is not set",
@@ -298,7 +307,9 @@ def test_load_spec_reads_pulumi_config_like_the_file() -> None:
     path = ROOT / "stacks" / "Pulumi.multi-primary.yaml"
     config = yaml.safe_load(path.read_text())["config"]
     # Pulumi hands structured values to the program as JSON text.
-    pulumi.runtime.set_all_config({key: value if isinstance(value, str) else json.dumps(value) for key, value in config.items()})
+    pulumi.runtime.set_all_config(
+        {key: value if isinstance(value, str) else json.dumps(value) for key, value in config.items()}
+    )
     try:
         assert load_spec() == load_spec_file(path)
     finally:

@@ -393,10 +393,23 @@ class AwsNetwork(pulumi.ComponentResource):
         """CIDRs of `cluster_name`'s private subnets, in the order of `private_subnet_ids`."""
         return self._of(cluster_name).private_cidrs
 
+    def peer_cidrs(self, cluster_name: str) -> pulumi.Output[list[str]]:
+        """Private-subnet CIDRs of the network's other clusters (their nodes, pods and API endpoints)."""
+        self._of(cluster_name)
+        others = [subnets.private_cidrs for name, subnets in self._subnets.items() if name != cluster_name]
+        return pulumi.Output.all(*others).apply(lambda lists: [cidr for found in lists for cidr in found])
+
+    @property
+    def cluster_names(self) -> list[str]:
+        """The clusters on this network, in the order given."""
+        return list(self._subnets)
+
     def public_subnet_count(self, cluster_name: str) -> int:
+        """How many public subnets `cluster_name` has (known before deployment)."""
         return self._of(cluster_name).public_count
 
     def private_subnet_count(self, cluster_name: str) -> int:
+        """How many private subnets `cluster_name` has (known before deployment)."""
         return self._of(cluster_name).private_count
 
     def _of(self, cluster_name: str) -> _Subnets:
@@ -623,8 +636,11 @@ def _check_network(args: AwsNetworkArgs) -> None:
     for cluster in args.clusters:
         if cluster.vpc_cidr is None:
             raise ValueError(f"cluster {cluster.name!r} has no vpcCidr (fill the spec defaults first)")
-        if cluster.vpc_cidr.prefixlen > 26:
-            raise ValueError(f"cluster {cluster.name!r}: vpcCidr {cluster.vpc_cidr} is too small (at most /26)")
+        if not 16 <= cluster.vpc_cidr.prefixlen <= 26:
+            raise ValueError(
+                f"cluster {cluster.name!r}: vpcCidr {cluster.vpc_cidr} must be a /16 to /26 (AWS allows /16 to /28 "
+                "per block, and each block is cut into four subnets)"
+            )
 
 
 # -- EksCluster -----------------------------------------------------------------------------
@@ -741,7 +757,7 @@ class EksCluster(MeshCluster):
         self.security_group_id = self.cluster.vpc_config.apply(lambda config: str(config.cluster_security_group_id))
 
         # Managed nodes carry the cluster security group: admit the mesh ports from the VPC
-        # (NLB health checks and targets, same-network pods). Traffic between members of the
+        # (NLB health checks and targets with client IPs not preserved). Traffic between members of the
         # group (control plane -> LBC webhook on 9443, -> istiod on 15017) is already allowed
         # by the group's own self-referencing rule.
         for port in MESH_PORTS:
@@ -754,6 +770,23 @@ class EksCluster(MeshCluster):
                 cidr_blocks=network.vpc_cidrs,
                 security_group_id=self.security_group_id,
                 description=f"Istio {port} from the {spec.network} VPC",
+                region=region,
+                opts=child_opts(self),
+            )
+        # Clusters of one Istio network reach each other directly: sidecars connect to the
+        # other cluster's pod IPs on application ports, and a primary's istiod reads the other
+        # API server through its private endpoint (inside the shared VPC the endpoint's name
+        # resolves to the private interfaces, which carry this security group).
+        if len(network.cluster_names) > 1:
+            aws.ec2.SecurityGroupRule(
+                f"{name}-same-network",
+                type="ingress",
+                protocol="-1",
+                from_port=0,
+                to_port=0,
+                cidr_blocks=network.peer_cidrs(spec.name),
+                security_group_id=self.security_group_id,
+                description=f"Clusters sharing Istio network {spec.network}",
                 region=region,
                 opts=child_opts(self),
             )

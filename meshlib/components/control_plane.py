@@ -57,7 +57,9 @@ class IstioControlPlane(pulumi.ComponentResource):
         metadata = namespace_metadata(plan)
         namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=ISTIO_NAMESPACE, **metadata),
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=ISTIO_NAMESPACE, labels=metadata["labels"], annotations=metadata["annotations"]
+            ),
             opts=on_cluster(),
         )
         cacerts = k8s.core.v1.Secret(
@@ -87,6 +89,4 @@ class IstioControlPlane(pulumi.ComponentResource):
         self.peer_authentication = (
             istio_resource(name, peer_authentication(spec), on_cluster(self.istiod)) if plan.is_primary else None
         )
-        self.register_outputs(
-            {"cluster": plan.name, "role": plan.role, "revision": spec.istio.revision or "default"}
-        )
+        self.register_outputs({"cluster": plan.name, "role": plan.role, "revision": spec.istio.revision or "default"})

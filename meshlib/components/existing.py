@@ -238,6 +238,8 @@ class ExistingCluster(MeshCluster):
                 is_hostname=not _is_ipv4(spec.east_west_address),
             )
         self.egress_ips = pulumi.Output.from_input([])
+        self.egress_known = False
+        """Nothing is known about where an adopted cluster's traffic leaves from."""
         self.control_plane_egress_known = False
         self.register_outputs(self.mesh_outputs())
 

@@ -7,7 +7,6 @@ Every GCP resource gets an explicit, deterministic name (`gcp_name`), so that a 
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -23,6 +22,7 @@ from meshlib.spec.rules import network_of
 __all__ = [
     "DEFAULT_MACHINE_TYPE",
     "MESH_PORTS",
+    "NAT_ADDRESSES_PER_REGION",
     "NODE_ROLES",
     "POD_RANGE",
     "SERVICE_RANGE",
@@ -52,7 +52,6 @@ NODE_ROLES = (
 NAT_ADDRESSES_PER_REGION = 2
 _CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
 _GKE_NAME_LIMIT = 40
-_GCP_NAME = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 
 
 def gcp_name(*parts: str, limit: int = 63) -> str:
@@ -504,6 +503,8 @@ class GkeCluster(MeshCluster):
             opts=child_opts(self, depends_on=[self.node_pool, net.nat(fields.region)]),
         )
         self.egress_ips = net.egress_ips_in(fields.region)
+        self.egress_known = net.egress_known
+        """Nodes leave only through the region's static NAT addresses (`egress_ips`)."""
         self.control_plane_egress_known = False
         self.register_outputs(self.mesh_outputs())
 

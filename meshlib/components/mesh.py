@@ -58,7 +58,10 @@ class MultiClusterMesh(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
 
         aws_networks, gcp_networks = self._networks(name, spec, args.clusters, child)
-        egress = {cluster.name: self._egress_of(cluster, args.clusters, aws_networks, gcp_networks) for cluster in spec.clusters}
+        egress = {
+            cluster.name: self._egress_of(cluster, args.clusters, aws_networks, gcp_networks)
+            for cluster in spec.clusters
+        }
 
         self.clusters = {}
         for cluster in spec.clusters:
@@ -73,7 +76,9 @@ class MultiClusterMesh(pulumi.ComponentResource):
                     f"their istiod cannot reach the API server of {cluster.name!r}"
                 )
             api_access = _cidrs(spec, [egress[w] for w in watchers])
-            self.clusters[cluster.name] = self._cluster(name, cluster, plan, aws_networks, gcp_networks, api_access, child)
+            self.clusters[cluster.name] = self._cluster(
+                name, cluster, plan, aws_networks, gcp_networks, api_access, child
+            )
 
         self.trust = MeshTrust(f"{name}-trust", MeshTrustArgs(clusters=list(self.clusters), **_root_ca(spec)), child)
 
@@ -164,7 +169,10 @@ class MultiClusterMesh(pulumi.ComponentResource):
         self.register_outputs({"clusters": self.cluster_outputs(), "summary": self.summary()})
 
     def cluster_outputs(self) -> dict[str, dict[str, object]]:
-        """Per cluster: API endpoint, east-west address, kubeconfig (secret), role and Istio revision."""
+        """Per cluster: cloud, network, role, API endpoint, east-west address and Istio revision.
+
+        Kubeconfigs are left out: they are secret, and a secret inside makes the whole output secret.
+        """
         return {
             cluster_plan.name: {
                 "cloud": cluster_plan.cloud,
@@ -176,7 +184,6 @@ class MultiClusterMesh(pulumi.ComponentResource):
                     if cluster_plan.east_west_gateway
                     else None
                 ),
-                "kubeconfig": pulumi.Output.secret(self.clusters[cluster_plan.name].kubeconfig),
                 "istioRevision": self.plan.spec.istio.revision or "default",
             }
             for cluster_plan in self.plan.clusters
@@ -295,9 +302,7 @@ def _cidrs(
     """Admin CIDRs (optionally) plus the given egress IPs as /32s, sorted and unique."""
     known = [ips for ips in egress if ips is not None]
     base = [str(cidr) for cidr in spec.admin_cidrs] if admin else []
-    return pulumi.Output.all(*known).apply(
-        lambda lists: sorted({*base, *(f"{ip}/32" for ips in lists for ip in ips)})
-    )
+    return pulumi.Output.all(*known).apply(lambda lists: sorted({*base, *(f"{ip}/32" for ips in lists for ip in ips)}))
 
 
 def _root_ca(spec: MeshSpec) -> dict[str, pulumi.Input[str]]:

@@ -46,7 +46,7 @@ class RemoteSecret(pulumi.ComponentResource):
         self.watcher = watcher.cluster_name
         token_secret = k8s.core.v1.Secret(
             f"{name}-reader-token",
-            metadata=reader_token_metadata(),
+            metadata=k8s.meta.v1.ObjectMetaArgs(**reader_token_metadata()),
             type="kubernetes.io/service-account-token",
             # The token controller deletes a token Secret whose account does not exist yet.
             opts=pulumi.ResourceOptions(
@@ -64,13 +64,14 @@ class RemoteSecret(pulumi.ComponentResource):
             ),
         )
         token = populated.data.apply(lambda data: decode_token((data or {}).get("token", "")))
-        kubeconfig = pulumi.Output.all(watched.endpoint, watched.certificate_authority, token).apply(
-            lambda found: remote_secret_kubeconfig(watched.cluster_name, found[0], found[1], found[2])
-        )
+        kubeconfig: pulumi.Output[str] = pulumi.Output.all(
+            watched.endpoint, watched.certificate_authority, token
+        ).apply(lambda found: remote_secret_kubeconfig(watched.cluster_name, found[0], found[1], found[2]))
+        secret_kubeconfig: pulumi.Output[str] = pulumi.Output.secret(kubeconfig)
         self.secret = k8s.core.v1.Secret(
             f"{name}-secret",
-            metadata=remote_secret_metadata(watched.cluster_name),
-            string_data={watched.cluster_name: pulumi.Output.secret(kubeconfig)},
+            metadata=k8s.meta.v1.ObjectMetaArgs(**remote_secret_metadata(watched.cluster_name)),
+            string_data={watched.cluster_name: secret_kubeconfig},
             opts=pulumi.ResourceOptions(parent=self, provider=watcher.provider),
         )
         self.register_outputs({"watched": watched.cluster_name, "watcher": watcher.cluster_name})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_tls as tls
@@ -112,7 +113,7 @@ def _private_key(name: str, opts: pulumi.ResourceOptions) -> tls.PrivateKey:
     )
 
 
-def _subject(profile: CertificateProfile) -> dict[str, str]:
+def _subject(profile: CertificateProfile) -> Any:  # the same TypedDict for both resources
     subject = {"organization": profile.organization, "common_name": profile.common_name}
     if profile.locality:
         subject["locality"] = profile.locality

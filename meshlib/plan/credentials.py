@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from typing import Any
 
 import yaml
 
@@ -81,7 +82,7 @@ def cacerts_data(ca_cert: str, ca_key: str, root_cert: str) -> dict[str, str]:
     }
 
 
-def reader_token_metadata() -> dict[str, object]:
+def reader_token_metadata() -> dict[str, Any]:
     """A long-lived token Secret for the reader account the charts create."""
     return {
         "name": READER_TOKEN_SECRET,
@@ -90,7 +91,7 @@ def reader_token_metadata() -> dict[str, object]:
     }
 
 
-def remote_secret_metadata(cluster: str) -> dict[str, object]:
+def remote_secret_metadata(cluster: str) -> dict[str, Any]:
     """`istio-remote-secret-<cluster>`, labelled and annotated for istiod to pick up."""
     return {
         "name": f"istio-remote-secret-{cluster}",

@@ -131,9 +131,7 @@ def service_entry(service: ServiceImport, addresses: Sequence[Any], address_is_h
             "hosts": [service.host],
             "location": "MESH_INTERNAL",
             "resolution": "DNS" if address_is_hostname else "STATIC",
-            "ports": [
-                {"number": port.number, "name": port.name, "protocol": port.protocol} for port in service.ports
-            ],
+            "ports": [{"number": port.number, "name": port.name, "protocol": port.protocol} for port in service.ports],
             "endpoints": [
                 {"address": address, "ports": {port.name: CROSS_NETWORK_PORT for port in service.ports}}
                 for address in addresses
@@ -144,6 +142,7 @@ def service_entry(service: ServiceImport, addresses: Sequence[Any], address_is_h
 
 def destination_rule(service: ServiceImport) -> Manifest:
     """Istio mTLS with the SNI the exporter's gateway routes on (what makes the entry route)."""
+
     def tls(port: int) -> dict[str, str]:
         return {"mode": "ISTIO_MUTUAL", "sni": service.sni(port)}
 
@@ -151,9 +150,7 @@ def destination_rule(service: ServiceImport) -> Manifest:
         policy: dict[str, Any] = {"tls": tls(service.ports[0].number)}
     else:
         policy = {
-            "portLevelSettings": [
-                {"port": {"number": port.number}, "tls": tls(port.number)} for port in service.ports
-            ]
+            "portLevelSettings": [{"port": {"number": port.number}, "tls": tls(port.number)} for port in service.ports]
         }
     return _object(NETWORKING, "DestinationRule", service.host, {"host": service.host, "trafficPolicy": policy})
 

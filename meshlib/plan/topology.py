@@ -128,12 +128,9 @@ def plan_mesh(spec: MeshSpec) -> MeshPlan:
     """
     specs = {cluster.name: cluster for cluster in spec.clusters}
     config_cluster = {
-        cluster.name: cluster.name if cluster.role == "primary" else str(cluster.primary)
-        for cluster in spec.clusters
+        cluster.name: cluster.name if cluster.role == "primary" else str(cluster.primary) for cluster in spec.clusters
     }
-    remotes = {
-        name: tuple(c.name for c in spec.clusters if c.role == "remote" and c.primary == name) for name in specs
-    }
+    remotes = {name: tuple(c.name for c in spec.clusters if c.role == "remote" and c.primary == name) for name in specs}
     exporters = {service.cluster for service in spec.services}
     multi_network = len({cluster.network for cluster in spec.clusters}) > 1
 

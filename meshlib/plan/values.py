@@ -142,4 +142,3 @@ def _webhook_url(address: Any, path: str) -> Any:
     if isinstance(address, str):
         return f"https://{address}:15017{path}"
     return address.apply(lambda resolved: f"https://{resolved}:15017{path}")
-

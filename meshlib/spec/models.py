@@ -52,13 +52,13 @@ def _dns_label(value: str) -> str:
 def _no_bare_number(value: Any) -> Any:
     """Refuse a YAML number where a version string is meant (`1.30` would read as 1.3)."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        raise ValueError(f"write the version as a quoted string (\"{value}\" is read as a number)")
+        raise ValueError(f'write the version as a quoted string ("{value}" is read as a number)')
     return value
 
 
 def _kubernetes_version(value: str) -> str:
     if not _KUBERNETES_VERSION.match(value):
-        raise ValueError(f"{value!r} is not a Kubernetes minor version such as \"1.33\"")
+        raise ValueError(f'{value!r} is not a Kubernetes minor version such as "1.33"')
     return value
 
 
@@ -80,7 +80,7 @@ def _cidr(value: Any) -> Any:
     try:
         return ipaddress.IPv4Network(value)
     except ValueError as error:
-        raise ValueError(f"{value!r} is not an IPv4 network such as \"10.0.0.0/16\" ({error})") from None
+        raise ValueError(f'{value!r} is not an IPv4 network such as "10.0.0.0/16" ({error})') from None
 
 
 DnsLabel = Annotated[str, AfterValidator(_dns_label)]
@@ -122,7 +122,7 @@ class IstioSpec(_Model):
         if not match or f"{match[1]}.{match[2]}" != SUPPORTED_ISTIO_MINOR:
             raise ValueError(
                 f"Istio {value!r} is not supported: use a {SUPPORTED_ISTIO_MINOR}.x release such as "
-                f"\"{DEFAULT_ISTIO_VERSION}\" (the chart values meshlib sets were checked against it)"
+                f'"{DEFAULT_ISTIO_VERSION}" (the chart values meshlib sets were checked against it)'
             )
         return value
 
@@ -185,12 +185,14 @@ class ClusterSpec(_Model):
         None, description="For a remote: the primary that controls it. Default: the only primary."
     )
     kubernetes_version: KubernetesVersion | None = Field(
-        None, description="Kubernetes minor version such as \"1.33\"; default the cloud's default."
+        None, description='Kubernetes minor version such as "1.33"; default the cloud\'s default.'
     )
     release_channel: Literal["RAPID", "REGULAR", "STABLE"] = Field(
         "REGULAR", description="GKE release channel (`gcp` only)."
     )
-    nodes: NodesSpec = Field(default_factory=NodesSpec, description="Worker-node sizing (`aws` and `gcp`).")
+    nodes: NodesSpec = Field(
+        default_factory=lambda: NodesSpec.model_validate({}), description="Worker-node sizing (`aws` and `gcp`)."
+    )
     vpc_cidr: Cidr | None = Field(None, description="VPC CIDR (`aws`); default a free /16 of 10.0.0.0/8.")
     vpc_id: str | None = Field(None, description="Use this existing VPC instead of creating one (`aws`).")
     public_subnet_ids: list[str] = Field(
@@ -250,7 +252,9 @@ class MeshSpec(_Model):
     mode: Literal["multi-primary", "primary-remote"] = Field(
         description="`multi-primary`: every cluster runs istiod; `primary-remote`: remotes use a primary's."
     )
-    istio: IstioSpec = Field(default_factory=IstioSpec, description="Istio version and chart source.")
+    istio: IstioSpec = Field(
+        default_factory=lambda: IstioSpec.model_validate({}), description="Istio version and chart source."
+    )
     trust_domain: Annotated[str, Field(pattern=_DNS_SUBDOMAIN.pattern)] = Field(
         "cluster.local", description="SPIFFE trust domain, equal on every cluster."
     )
@@ -259,9 +263,7 @@ class MeshSpec(_Model):
     dns_capture: bool = Field(
         True, description="Sidecar DNS proxying, so that ServiceEntry-only names resolve in pods."
     )
-    mtls_mode: Literal["STRICT", "PERMISSIVE"] = Field(
-        "STRICT", description="Mesh-wide PeerAuthentication mode."
-    )
+    mtls_mode: Literal["STRICT", "PERMISSIVE"] = Field("STRICT", description="Mesh-wide PeerAuthentication mode.")
     endpoint_discovery: bool = Field(
         True,
         description="Primaries watch the other clusters' API servers (remote secrets). Off: the federated "

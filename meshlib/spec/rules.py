@@ -133,8 +133,7 @@ def _roles(spec: MeshSpec) -> Iterator[Problem]:
         if len(primaries) == len(spec.clusters):
             yield Problem(
                 _at("mode"),
-                "primary-remote mode needs at least one cluster with `role: remote` "
-                "(or use `mode: multi-primary`)",
+                "primary-remote mode needs at least one cluster with `role: remote` (or use `mode: multi-primary`)",
             )
     for index, cluster in enumerate(spec.clusters):
         if spec.mode == "multi-primary" and cluster.role == "remote":
@@ -248,8 +247,7 @@ def _services(spec: MeshSpec) -> Iterator[Problem]:
         if exported[identity] == 2:
             yield Problem(
                 _at("services", index),
-                f"{service.name}.{service.namespace} from {service.cluster!r} is exported twice: "
-                "merge the two entries",
+                f"{service.name}.{service.namespace} from {service.cluster!r} is exported twice: merge the two entries",
             )
         if service.cluster not in names:
             yield Problem(_at("services", index, "cluster"), f"no cluster named {service.cluster!r}: {valid}")

@@ -265,11 +265,20 @@ def test_intermediates_have_istios_properties(mesh: tuple[MeshSpec, Run]) -> Non
     spec, run = mesh
     for cluster in spec.clusters:
         request = run.mocks.named(f"mesh1-trust-{cluster.name}-csr").plain
-        assert request["subject"] == {"organization": "Istio", "commonName": "Intermediate CA", "locality": cluster.name}
+        assert request["subject"] == {
+            "organization": "Istio",
+            "commonName": "Intermediate CA",
+            "locality": cluster.name,
+        }
         assert request["dnsNames"] == ["istiod.istio-system.svc"]
         cert = run.mocks.named(f"mesh1-trust-{cluster.name}-cert").plain
         assert cert["isCaCertificate"] is True and cert["maxPathLength"] == 0
-        assert set(cert["allowedUses"]) == {"digital_signature", "content_commitment", "key_encipherment", "cert_signing"}
+        assert set(cert["allowedUses"]) == {
+            "digital_signature",
+            "content_commitment",
+            "key_encipherment",
+            "cert_signing",
+        }
 
 
 def test_istiod_waits_for_cacerts_and_base(mesh: tuple[MeshSpec, Run]) -> None:

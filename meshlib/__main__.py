@@ -1,0 +1,184 @@
+"""`python -m meshlib`: offline plans and diffs of a stack, and the config reference.
+
+    python -m meshlib plan [--stack NAME | PATH] [--format text|json|yaml|mermaid] [--out DIR]
+    python -m meshlib diff OLD.json NEW.json
+    python -m meshlib diff --base REF [--stack NAME] [--markdown]
+    python -m meshlib reference [--out FILE]
+
+`plan` runs the project's own program (`__main__.py`, the code `pulumi up` runs) on
+Pulumi's mock engine: no cloud account, no state backend, no Pulumi CLI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+
+from meshlib.offline.diff import diff_plans, render_diff
+from meshlib.offline.program import OfflineStack, find_project, plan_stack, resolve_stack
+from meshlib.offline.render import (
+    istio_manifests,
+    mermaid,
+    plan_document,
+    release_values,
+    resource_tree,
+    summary_line,
+    yaml_documents,
+)
+from meshlib.spec.reference import config_reference
+
+DEFAULT_STACK = "multi-primary"
+EXIT_CHANGED = 1
+EXIT_ERROR = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except pulumi.RunError as error:  # bad config: the message alone, no traceback
+        print(str(error), file=sys.stderr)
+        return EXIT_ERROR
+    except (FileNotFoundError, subprocess.CalledProcessError) as error:
+        print(f"meshlib: {error}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m meshlib", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    plan = commands.add_parser("plan", help="plan a stack offline")
+    plan.add_argument("--stack", default=DEFAULT_STACK, help=f"stack name or config file (default {DEFAULT_STACK})")
+    plan.add_argument("--format", choices=["text", "json", "yaml", "mermaid"], default="text")
+    plan.add_argument("--out", type=Path, help="also write every format into this directory")
+    plan.set_defaults(run=_plan)
+
+    diff = commands.add_parser("diff", help="compare two plans; exit 1 when they differ")
+    diff.add_argument("plans", nargs="*", type=Path, metavar="PLAN.json", help="old and new plan files")
+    diff.add_argument("--base", help="plan the stack at this git revision and compare with the working tree")
+    diff.add_argument("--stack", default=DEFAULT_STACK, help="the stack to compare with --base")
+    diff.add_argument("--markdown", action="store_true", help="render for a pull-request comment")
+    diff.set_defaults(run=_diff)
+
+    reference = commands.add_parser("reference", help="print the config reference (Markdown)")
+    reference.add_argument("--out", type=Path, help="write it to this file instead")
+    reference.set_defaults(run=_reference)
+    return parser
+
+
+def _plan(args: argparse.Namespace) -> int:
+    stack = resolve_stack(args.stack, Path.cwd())
+    document, outputs = _planned(stack)
+    print(outputs[args.format], end="")
+    if args.out:
+        _write_all(args.out, outputs)
+        print(f"meshlib: wrote {', '.join(sorted(outputs))} outputs to {args.out}", file=sys.stderr)
+    return 0
+
+
+def _planned(stack: OfflineStack) -> tuple[dict[str, Any], dict[str, str]]:
+    started = time.perf_counter()
+    print(f"meshlib: planning stack {stack.name!r} offline ({stack.config_file})", file=sys.stderr)
+    spec, run = plan_stack(stack)
+    print(
+        f"meshlib: {len(run.resources)} resources registered in {time.perf_counter() - started:.1f}s", file=sys.stderr
+    )
+    document = plan_document(stack.name, spec, run)
+    values = release_values(spec, run)
+    manifests = istio_manifests(spec, run)
+    summary = summary_line(spec, run)
+    text = "\n".join(
+        [
+            f"Stack {stack.name}: resources",
+            resource_tree(run),
+            "Helm releases",
+            yaml_documents(values),
+            *(f"Istio resources in {cluster}\n{yaml_documents(found)}" for cluster, found in manifests.items()),
+            f"Summary: {summary}",
+            "",
+        ]
+    )
+    outputs = {
+        "text": text,
+        "json": json.dumps(document, indent=2, sort_keys=True) + "\n",
+        "yaml": yaml_documents(values) + "".join(yaml_documents(found) for found in manifests.values()),
+        "mermaid": mermaid(spec),
+    }
+    return document, outputs
+
+
+def _write_all(directory: Path, outputs: dict[str, str]) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    names = {"text": "plan.txt", "json": "plan.json", "yaml": "plan.yaml", "mermaid": "mesh.mmd"}
+    for key, content in outputs.items():
+        (directory / names[key]).write_text(content)
+
+
+def _diff(args: argparse.Namespace) -> int:
+    if args.base:
+        if args.plans:
+            raise FileNotFoundError("give either two plan files or --base, not both")
+        new, _ = _planned(resolve_stack(args.stack, Path.cwd()))
+        old = _plan_at_revision(args.base, args.stack)
+        title = f"stack {args.stack}: {args.base} -> working tree"
+    else:
+        if len(args.plans) != 2:
+            raise FileNotFoundError("diff needs OLD.json and NEW.json (or --base REF)")
+        old, new = (json.loads(path.read_text()) for path in args.plans)
+        title = f"{args.plans[0]} -> {args.plans[1]}"
+    result = diff_plans(old, new)
+    print(render_diff(result, title, markdown=args.markdown), end="")
+    return 0 if result.empty else EXIT_CHANGED
+
+
+def _plan_at_revision(revision: str, stack: str) -> dict[str, Any]:
+    """Plan `stack` with the code and config of git `revision` (an empty plan if it had no such stack)."""
+    project = find_project(Path.cwd())
+    top = Path(_git(project, "rev-parse", "--show-toplevel").strip())
+    inner = project.relative_to(top)
+    with tempfile.TemporaryDirectory(prefix="meshlib-base-") as directory:
+        archive = subprocess.run(["git", "-C", str(top), "archive", revision], check=True, capture_output=True)
+        subprocess.run(["tar", "-x", "-C", directory], input=archive.stdout, check=True)
+        base_project = Path(directory) / inner
+        settings = yaml.safe_load((base_project / "Pulumi.yaml").read_text()) or {}
+        if not (base_project / settings.get("stackConfigDir", ".") / f"Pulumi.{stack}.yaml").is_file():
+            return {"resources": []}
+        result = subprocess.run(
+            [sys.executable, "-m", "meshlib", "plan", "--stack", stack, "--format", "json"],
+            cwd=base_project,
+            env={**os.environ, "PYTHONPATH": str(base_project)},
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode != 0:
+            raise FileNotFoundError(f"planning {stack!r} at {revision} failed:\n{result.stderr.strip()}")
+        return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+
+def _git(directory: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(directory), *args], check=True, capture_output=True, text=True).stdout
+
+
+def _reference(args: argparse.Namespace) -> int:
+    text = config_reference()
+    if args.out:
+        args.out.write_text(text)
+    else:
+        print(text, end="")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Offline runs of the program on Pulumi's mock engine: plans, diffs and diagrams without a cloud."""

@@ -1,0 +1,238 @@
+"""Run a Pulumi program on the SDK's mock engine and record what it registers.
+
+No cloud, no Pulumi CLI, no state: each resource is answered with its inputs (plus
+whatever `computed` adds), each invoke by `invoke`. In preview mode outputs that are
+not inputs stay unknown, exactly as on the first `pulumi preview` of an empty stack.
+Used by `python -m meshlib plan` and by the test suite.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
+from pulumi.runtime.mocks import MockMonitor
+
+__all__ = [
+    "Computed",
+    "Invoke",
+    "MeshMocks",
+    "Registered",
+    "Run",
+    "is_secret",
+    "registrations",
+    "run_program",
+    "unwrap",
+]
+
+Computed = Callable[[str, str, dict[str, Any]], dict[str, Any]]
+"""(type, name, plain inputs) -> outputs a provider would compute."""
+Invoke = Callable[[str, dict[str, Any]], dict[str, Any]]
+"""(token, args) -> result of a provider function."""
+
+_SECRET_SIG = "4dabf18193072939515e22adb298388d"
+_SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270"
+
+
+def is_secret(value: Any) -> bool:
+    """Whether a deserialised property value is marked secret."""
+    return isinstance(value, dict) and value.get(_SECRET_SIG) == _SECRET_VALUE
+
+
+def unwrap(value: Any) -> Any:
+    """`value` with every secret marker replaced by the value it wraps."""
+    if is_secret(value):
+        return unwrap(value["value"])
+    if isinstance(value, dict):
+        return {key: unwrap(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [unwrap(item) for item in value]
+    return value
+
+
+@dataclass
+class Registered:
+    """One resource registration as the engine saw it."""
+
+    type: str
+    name: str
+    inputs: dict[str, Any]
+    provider: str
+    custom: bool
+    urn: str = ""
+    parent: str = ""
+    dependencies: tuple[str, ...] = ()
+    additional_secret_outputs: tuple[str, ...] = ()
+
+    @property
+    def parent_name(self) -> str:
+        """The logical name of the parent resource ('' for the stack)."""
+        return self.parent.split("::")[-1] if self.parent else ""
+
+    @property
+    def provider_name(self) -> str:
+        """The logical name of the explicit provider (from its reference `urn::id`), or ''."""
+        if not self.provider:
+            return ""
+        parts = self.provider.split("::")
+        return parts[-2] if len(parts) >= 2 else self.provider
+
+    @property
+    def plain(self) -> dict[str, Any]:
+        """Inputs with secret markers removed (the values as the provider gets them)."""
+        return unwrap(self.inputs)  # type: ignore[no-any-return]
+
+    def is_secret(self, key: str) -> bool:
+        """Whether input `key` was sent as a secret."""
+        return is_secret(self.inputs.get(key))
+
+
+def _nothing_computed(type_: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    return {}
+
+
+def _no_invokes(token: str, args: dict[str, Any]) -> dict[str, Any]:
+    raise pulumi.RunError(f"no offline answer for provider function {token}")
+
+
+@dataclass
+class MeshMocks(Mocks):
+    """Mocks that record every registration; `preview=True` leaves computed outputs unknown."""
+
+    preview: bool = False
+    computed: Computed = _nothing_computed
+    invoke: Invoke = _no_invokes
+    resources: list[Registered] = field(default_factory=list)
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        inputs = dict(args.inputs)
+        self.resources.append(
+            Registered(
+                type=args.typ,
+                name=args.name,
+                inputs=inputs,
+                provider=args.provider or "",
+                custom=bool(args.custom) if args.custom is not None else True,
+            )
+        )
+        if self.preview:  # what the engine cannot know before deploying stays unknown
+            return None, inputs
+        return f"{args.name}-id", {**inputs, **self.computed(args.typ, args.name, unwrap(inputs))}
+
+    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        self.calls.append((args.token, dict(args.args)))
+        return self.invoke(args.token, dict(args.args)), []
+
+    def of_type(self, type_: str) -> list[Registered]:
+        """Registrations of one resource type, in registration order."""
+        return [r for r in self.resources if r.type == type_]
+
+    def named(self, name: str) -> Registered:
+        """The one registration called `name`."""
+        found = [r for r in self.resources if r.name == name]
+        if len(found) != 1:
+            raise KeyError(f"{len(found)} resources named {name!r}")
+        return found[0]
+
+    def __iter__(self) -> Iterator[Registered]:
+        return iter(self.resources)
+
+
+class _RecordingMonitor(MockMonitor):
+    """Adds what `Mocks.new_resource` does not see: parent, dependencies, secret outputs."""
+
+    def __init__(self, mocks: MeshMocks) -> None:
+        super().__init__(mocks)
+        self.mesh_mocks = mocks
+        self.lock = threading.Lock()
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method's name
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        if request.type != "pulumi:pulumi:Stack":
+            with self.lock:  # registrations run on several threads: find this one by type and name
+                registered = next(
+                    r
+                    for r in reversed(self.mesh_mocks.resources)
+                    if r.type == request.type and r.name == request.name and not r.urn
+                )
+                registered.urn = response.urn
+                registered.parent = request.parent
+                registered.dependencies = tuple(request.dependencies)
+                registered.additional_secret_outputs = tuple(request.additionalSecretOutputs)
+                registered.custom = bool(request.custom)
+        return response
+
+
+@dataclass
+class Run:
+    """The outcome of one program run on the mock engine."""
+
+    mocks: MeshMocks
+    outputs: dict[str, Any]
+    """Stack outputs, resolved (unknown values are None)."""
+    secret_outputs: set[str]
+
+    @property
+    def resources(self) -> list[Registered]:
+        return self.mocks.resources
+
+
+def run_program(
+    build: Callable[[], Any],
+    *,
+    preview: bool = False,
+    config: dict[str, Any] | None = None,
+    mocks: MeshMocks | None = None,
+    project: str = "istio-multicluster",
+    stack: str = "offline",
+) -> Run:
+    """Run `build()` as a whole Pulumi program on the mock engine and return what it registered.
+
+    `config` maps full keys (`mesh:clusters`) to values; structured values are passed
+    as JSON text, as Pulumi does. Pass `mocks` to inspect a program that raises.
+    """
+    from pulumi.runtime import settings
+    from pulumi.runtime.stack import run_pulumi_func
+    from pulumi.runtime.sync_await import _sync_await
+
+    mocks = mocks or MeshMocks(preview=preview)
+    mocks.preview = preview
+    # A previous run that failed can leave work behind: start from a clean runtime.
+    settings.SETTINGS.rpc_manager.clear()
+    settings.SETTINGS.outputs.clear()
+    settings.set_root_resource(None)  # type: ignore[arg-type]
+    pulumi.runtime.set_all_config(
+        {key: value if isinstance(value, str) else json.dumps(value) for key, value in (config or {}).items()}, []
+    )
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=_RecordingMonitor(mocks))
+    root = settings.get_root_resource()
+    if root is None:  # pragma: no cover - set_mocks always creates the stack
+        raise RuntimeError("the mock engine created no stack")
+    _sync_await(run_pulumi_func(build))
+
+    outputs: dict[str, Any] = {}
+    secrets: set[str] = set()
+
+    async def resolve() -> None:
+        for key, value in root.outputs.items():  # type: ignore[attr-defined]
+            output = pulumi.Output.from_input(value)
+            outputs[key] = await output.future(with_unknowns=False)
+            if await output.is_secret():
+                secrets.add(key)
+
+    _sync_await(resolve())
+    return Run(mocks=mocks, outputs=outputs, secret_outputs=secrets)
+
+
+def registrations(run: Run) -> dict[tuple[str, str], Any]:
+    """Every registration's inputs, parent, provider and dependencies by (type, name).
+
+    Registration order varies between runs (they are concurrent), so it is not part of it.
+    """
+    return {(r.type, r.name): (r.inputs, r.parent, r.provider_name, sorted(r.dependencies)) for r in run.resources}

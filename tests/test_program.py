@@ -1,0 +1,183 @@
+"""The ready program (`__main__.py`) on every stack in `stacks/`, as `pulumi up` runs it."""
+
+from __future__ import annotations
+
+import base64
+import json
+import runpy
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from meshlib.plan import plan_mesh
+from meshlib.spec import ConfigError, MeshSpec, load_spec_file
+from tests.conftest import ROOT, STACKS, stack_name
+from tests.mocks import MeshMocks, Registered, Run, registrations, run_program
+
+KUBERNETES = "kubernetes:"
+
+
+def fake_kubeconfig(contexts: list[str]) -> str:
+    """A kubeconfig with one context per name (as kind writes them), for adopted clusters."""
+    ca = base64.b64encode(b"-----BEGIN CERTIFICATE-----\nfake\n-----END CERTIFICATE-----\n").decode()
+    return yaml.safe_dump(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "current-context": contexts[0],
+            "clusters": [
+                {"name": c, "cluster": {"server": f"https://{c}.example:6443", "certificate-authority-data": ca}}
+                for c in contexts
+            ],
+            "contexts": [{"name": c, "context": {"cluster": c, "user": c}} for c in contexts],
+            "users": [{"name": c, "user": {"client-certificate-data": ca, "client-key-data": ca}} for c in contexts],
+        }
+    )
+
+
+def stack_config(path: Path) -> dict[str, Any]:
+    return dict(yaml.safe_load(path.read_text())["config"])
+
+
+def run_stack(path: Path, preview: bool = False) -> Run:
+    return run_program(
+        lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"),
+        config=stack_config(path),
+        preview=preview,
+    )
+
+
+@pytest.fixture(autouse=True)
+def kubeconfig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Adopted clusters of the shipped stacks resolve through `$KUBECONFIG`."""
+    contexts = [
+        c.kubeconfig.context
+        for stack in STACKS
+        for c in load_spec_file(stack).clusters
+        if c.kubeconfig is not None and c.kubeconfig.context
+    ]
+    file = tmp_path / "kubeconfig"
+    file.write_text(fake_kubeconfig(contexts or ["none"]))
+    monkeypatch.setenv("KUBECONFIG", str(file))
+    return file
+
+
+@pytest.fixture(params=STACKS, ids=stack_name, scope="module")
+def stack(request: pytest.FixtureRequest) -> Path:
+    return request.param  # type: ignore[no-any-return]
+
+
+def cluster_of(resource: Registered, spec: MeshSpec) -> str:
+    """The cluster a resource belongs to: its provider's for Kubernetes, its name's otherwise."""
+    if resource.type.startswith(KUBERNETES):
+        return resource.provider_name.removeprefix(f"{spec.mesh_id}-").removesuffix("-k8s")
+    for cluster in spec.clusters:
+        if resource.name.startswith(f"{spec.mesh_id}-{cluster.name}"):
+            return cluster.name
+    return "(mesh)"
+
+
+def test_whole_graph(stack: Path) -> None:
+    spec = load_spec_file(stack)
+    plan = plan_mesh(spec)
+    run = run_stack(stack)
+    counts = Counter((cluster_of(r, spec), r.type) for r in run.resources)
+
+    for cluster in plan.clusters:
+        name = cluster.name
+        releases = 2 + cluster.east_west_gateway
+        assert counts[(name, "kubernetes:helm.sh/v3:Release")] == releases + (
+            cluster.cloud == "aws" and cluster.east_west_gateway
+        )
+        assert counts[(name, "kubernetes:core/v1:Namespace")] == 1
+        holds = len(cluster.watches)
+        watched_by = len(plan.watchers_of(name))
+        # cacerts, one remote secret per watched cluster, one reader token per watcher (+ its read-back)
+        assert counts[(name, "kubernetes:core/v1:Secret")] == 1 + holds + 2 * watched_by
+        istio = counts[(name, "kubernetes:networking.istio.io/v1:Gateway")]
+        assert istio == (cluster.is_primary and cluster.east_west_gateway) + cluster.exposes_istiod
+        assert counts[(name, "kubernetes:networking.istio.io/v1:ServiceEntry")] == len(cluster.imports)
+        assert counts[(name, "kubernetes:networking.istio.io/v1:DestinationRule")] == len(cluster.imports)
+        assert counts[(name, "kubernetes:security.istio.io/v1:PeerAuthentication")] == cluster.is_primary
+        cloud_cluster = {"aws": "aws:eks/cluster:Cluster", "gcp": "gcp:container/cluster:Cluster"}.get(cluster.cloud)
+        if cloud_cluster:
+            assert counts[(name, cloud_cluster)] == 1
+        assert counts[(name, "pulumi:providers:kubernetes")] == 1
+
+
+def test_exported_services_are_configured_in_each_consumers_config_cluster_only(stack: Path) -> None:
+    spec = load_spec_file(stack)
+    run = run_stack(stack)
+    expected = set()
+    by_name = {c.name: c for c in spec.clusters}
+    for service in spec.services:
+        for consumer in service.consumers:
+            holder = consumer if by_name[consumer].role == "primary" else str(by_name[consumer].primary)
+            expected.add((holder, f"{service.name}.{service.namespace}.svc.{service.cluster}.local"))
+    for kind, field in (("ServiceEntry", "hosts"), ("DestinationRule", "host")):
+        found = {
+            (cluster_of(r, spec), r.plain["spec"][field][0] if field == "hosts" else r.plain["spec"][field])
+            for r in run.mocks.of_type(f"kubernetes:networking.istio.io/v1:{kind}")
+        }
+        assert found == expected, kind
+
+
+def test_primary_remote_with_a_remote_consumer() -> None:
+    path = ROOT / "stacks" / "Pulumi.primary-remote.yaml"
+    config = stack_config(path)
+    config["mesh:clusters"].append(
+        {"name": "third", "cloud": "aws", "region": "us-east-1", "network": "net-third", "role": "remote"}
+    )
+    config["mesh:services"] = [
+        {"name": "reviews", "cluster": "third", "consumers": ["spoke"], "ports": [{"number": 9080, "name": "http"}]}
+    ]
+    run = run_program(lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"), config=config)
+    entries = run.mocks.of_type("kubernetes:networking.istio.io/v1:ServiceEntry")
+    assert [(e.provider_name, e.plain["spec"]["hosts"]) for e in entries] == [
+        ("mesh1-hub-k8s", ["reviews.default.svc.third.local"])
+    ]
+
+
+def test_every_kubernetes_resource_uses_its_own_clusters_provider(stack: Path) -> None:
+    spec = load_spec_file(stack)
+    run = run_stack(stack)
+    providers = {r.name for r in run.mocks.of_type("pulumi:providers:kubernetes")}
+    assert providers == {f"{spec.mesh_id}-{c.name}-k8s" for c in spec.clusters}
+    for resource in run.resources:
+        if resource.type.startswith(KUBERNETES):
+            assert resource.provider_name in providers, f"{resource.name} is on the default provider"
+
+
+def test_stack_outputs(stack: Path) -> None:
+    spec = load_spec_file(stack)
+    run = run_stack(stack)
+    assert set(run.outputs) == {"mesh", "clusters", "kubeconfigs"}
+    assert run.secret_outputs == {"kubeconfigs"}
+    assert set(run.outputs["clusters"]) == {c.name for c in spec.clusters}
+    assert set(run.outputs["kubeconfigs"]) == {c.name for c in spec.clusters}
+    for name, outputs in run.outputs["clusters"].items():
+        assert outputs["endpoint"].startswith("https://"), name
+        assert outputs["istioRevision"] == "default"
+    assert run.outputs["mesh"]["meshId"] == spec.mesh_id
+    assert json.dumps(run.outputs["mesh"])  # plain data
+
+
+def test_two_runs_register_identical_inputs(stack: Path) -> None:
+    assert registrations(run_stack(stack)) == registrations(run_stack(stack))
+
+
+def test_first_preview_of_an_empty_stack_succeeds(stack: Path) -> None:
+    run = run_stack(stack, preview=True)
+    assert run.mocks.of_type("kubernetes:helm.sh/v3:Release")
+
+
+def test_bad_config_stops_before_any_resource() -> None:
+    config = stack_config(ROOT / "stacks" / "Pulumi.multi-primary.yaml")
+    config["mesh:clusters"][1]["network"] = "net-aws"
+    mocks = MeshMocks()
+    with pytest.raises(ConfigError, match=r"mesh:clusters\[1\]\.network"):
+        run_program(lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"), config=config, mocks=mocks)
+    assert mocks.resources == []
