@@ -92,6 +92,8 @@ def _planned(stack: OfflineStack) -> tuple[dict[str, Any], dict[str, str]]:
     started = time.perf_counter()
     print(f"meshlib: planning stack {stack.name!r} offline ({stack.config_file})", file=sys.stderr)
     spec, run = plan_stack(stack)
+    for warning in dict.fromkeys(run.warnings):
+        print(f"meshlib: warning: {warning}", file=sys.stderr)
     print(
         f"meshlib: {len(run.resources)} resources registered in {time.perf_counter() - started:.1f}s", file=sys.stderr
     )

@@ -57,6 +57,13 @@ class MultiClusterMesh(pulumi.ComponentResource):
         self.plan = plan = plan_mesh(spec)
         child = pulumi.ResourceOptions(parent=self)
 
+        if not spec.admin_cidrs and any(c.cloud in ("aws", "gcp") for c in spec.clusters):
+            pulumi.log.warn(
+                "mesh:adminCidrs is empty: the API servers of EKS/GKE clusters admit only the istiods that "
+                "watch them, so Pulumi itself can reach them only from inside their networks; add the CIDR "
+                "you (or CI) deploy from",
+                self,
+            )
         aws_networks, gcp_networks = self._networks(name, spec, args.clusters, child)
         egress = {
             cluster.name: self._egress_of(cluster, args.clusters, aws_networks, gcp_networks)

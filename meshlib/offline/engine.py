@@ -9,6 +9,7 @@ Used by `python -m meshlib plan` and by the test suite.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -109,6 +110,8 @@ class MeshMocks(Mocks):
     invoke: Invoke = _no_invokes
     resources: list[Registered] = field(default_factory=list)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """What the program logged with `pulumi.log.warn` (and errors), in order."""
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         inputs = dict(args.inputs)
@@ -142,6 +145,24 @@ class MeshMocks(Mocks):
 
     def __iter__(self) -> Iterator[Registered]:
         return iter(self.resources)
+
+
+class _LogRecorder(logging.Handler):
+    """Keeps the program's warnings and errors instead of printing them."""
+
+    def __init__(self, mocks: MeshMocks) -> None:
+        super().__init__(logging.WARNING)
+        self.mocks = mocks
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.mocks.warnings.append(record.getMessage())
+
+
+def _program_logger(mocks: MeshMocks) -> logging.Logger:
+    logger = logging.getLogger(f"meshlib.offline.program.{id(mocks)}")
+    logger.propagate = False
+    logger.handlers = [_LogRecorder(mocks)]
+    return logger
 
 
 class _RecordingMonitor(MockMonitor):
@@ -182,6 +203,10 @@ class Run:
     def resources(self) -> list[Registered]:
         return self.mocks.resources
 
+    @property
+    def warnings(self) -> list[str]:
+        return self.mocks.warnings
+
 
 def run_program(
     build: Callable[[], Any],
@@ -210,7 +235,14 @@ def run_program(
     pulumi.runtime.set_all_config(
         {key: value if isinstance(value, str) else json.dumps(value) for key, value in (config or {}).items()}, []
     )
-    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=_RecordingMonitor(mocks))
+    pulumi.runtime.set_mocks(
+        mocks,
+        project=project,
+        stack=stack,
+        preview=preview,
+        logger=_program_logger(mocks),
+        monitor=_RecordingMonitor(mocks),
+    )
     root = settings.get_root_resource()
     if root is None:  # pragma: no cover - set_mocks always creates the stack
         raise RuntimeError("the mock engine created no stack")
