@@ -928,6 +928,7 @@ class EksCluster(MeshCluster):
         them is deleted before the controller (which then removes the NLB first).
         """
         if spec.east_west_internal:
+            count = network.private_subnet_count(spec.name)
             addresses = network.private_subnet_cidrs(spec.name).apply(
                 lambda cidrs: [_fixed_host(cidr) for cidr in cidrs]
             )
@@ -941,7 +942,7 @@ class EksCluster(MeshCluster):
         else:
             count = network.public_subnet_count(spec.name)
             if count == 0:
-                raise ValueError(
+                raise pulumi.RunError(
                     f"cluster {spec.name!r}: an internet-facing east-west gateway needs publicSubnetIds "
                     "(or set eastWestInternal)"
                 )
@@ -966,5 +967,6 @@ class EksCluster(MeshCluster):
             }
         return EastWestExposure(
             addresses=addresses,
+            count=count,
             annotations={key: _after(controller, value) for key, value in annotations.items()},
         )

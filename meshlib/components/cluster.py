@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -17,6 +17,8 @@ class EastWestExposure:
 
     addresses: pulumi.Output[list[str]]
     """The load balancer's addresses (IPs, or one hostname), first one used as istiod's address."""
+    count: int = 1
+    """How many `addresses` there are, known before they are (one per load-balancer subnet)."""
     annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """Service annotations that pin the address (e.g. EIP allocations on AWS)."""
     load_balancer_ip: pulumi.Input[str] | None = None
@@ -26,7 +28,11 @@ class EastWestExposure:
     @property
     def address(self) -> pulumi.Output[str]:
         """The first address: istiod's `remotePilotAddress` when this is a primary."""
-        return self.addresses.apply(lambda found: found[0])
+        return self.each()[0]
+
+    def each(self) -> list[pulumi.Output[str]]:
+        """The addresses one by one, so that a plan shows each even before it is known."""
+        return [self.addresses.apply(_item(index)) for index in range(self.count)]
 
 
 class MeshCluster(pulumi.ComponentResource):
@@ -67,6 +73,10 @@ class MeshCluster(pulumi.ComponentResource):
             "eastWestAddresses": self.east_west.addresses if self.east_west else None,
             "egressIps": self.egress_ips,
         }
+
+
+def _item(index: int) -> Callable[[list[str]], str]:
+    return lambda found: found[index]
 
 
 def child_opts(parent: pulumi.Resource, **extra: object) -> pulumi.ResourceOptions:

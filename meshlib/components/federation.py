@@ -45,15 +45,8 @@ class ServiceFederation(pulumi.ComponentResource):
         self.resources: list[k8s.apiextensions.CustomResource] = []
         for imported in args.plan.imports:
             exporter = args.exporters[imported.exporter]
-            manifest = service_entry(imported, [], exporter.is_hostname)
-            endpoints = exporter.addresses.apply(
-                lambda addresses, imported=imported, exporter=exporter: service_entry(  # type: ignore[misc]
-                    imported, addresses, exporter.is_hostname
-                )["spec"]["endpoints"]
-            )
-            manifest["spec"]["endpoints"] = endpoints
             self.resources += [
-                istio_resource(name, manifest, on_cluster),
+                istio_resource(name, service_entry(imported, exporter.each(), exporter.is_hostname), on_cluster),
                 istio_resource(name, destination_rule(imported), on_cluster),
             ]
         self.register_outputs({"hosts": [imported.host for imported in args.plan.imports]})
