@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import ipaddress
 import json
-import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -147,13 +146,12 @@ def test_eks_cluster_inputs(run: Run) -> None:
     assert vpc["subnetIds"] == ["c1-network-east-private-a-id", "c1-network-east-private-b-id"]
 
 
-def test_no_access_cidrs_turns_the_public_endpoint_off(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING):
-        run = run_program(single(api_access_cidrs=()))
+def test_no_access_cidrs_turns_the_public_endpoint_off() -> None:
+    run = run_program(single(api_access_cidrs=()))
     vpc = one(run, "aws:eks/cluster:Cluster").plain["vpcConfig"]
     assert vpc["endpointPublicAccess"] is False and vpc["endpointPrivateAccess"] is True
     assert "0.0.0.0/0" not in json.dumps(vpc)
-    warnings = [record.getMessage() for record in caplog.records if "mesh:adminCidrs" in record.getMessage()]
+    warnings = [warning for warning in run.warnings if "mesh:adminCidrs" in warning]
     assert len(warnings) == 1, warnings
 
 
