@@ -14,6 +14,7 @@ import yaml
 
 from meshlib.plan import plan_mesh
 from meshlib.spec import ConfigError, MeshSpec, load_spec_file
+from tests import fakes
 from tests.conftest import ROOT, STACKS, stack_name
 from tests.mocks import MeshMocks, Registered, Run, registrations, run_program
 
@@ -181,3 +182,22 @@ def test_bad_config_stops_before_any_resource() -> None:
     with pytest.raises(ConfigError, match=r"mesh:clusters\[1\]\.network"):
         run_program(lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"), config=config, mocks=mocks)
     assert mocks.resources == []
+
+
+def test_api_servers_admit_exactly_their_watchers_egress_and_the_admins() -> None:
+    config = stack_config(ROOT / "stacks" / "Pulumi.multi-primary.yaml")
+    config["mesh:adminCidrs"] = ["198.51.100.0/24"]
+    run = run_program(lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"), config=config)
+
+    def nat_ips(type_: str, field: str, network: str) -> set[str]:
+        found = [r for r in run.mocks.of_type(type_) if r.name.startswith(f"mesh1-{network}-") and "-nat-" in r.name]
+        assert found
+        return {f"{fakes.outputs(r.type, r.name, r.plain)[field]}/32" for r in found}
+
+    aws_egress = nat_ips("aws:ec2/eip:Eip", "publicIp", "net-aws")
+    gcp_egress = nat_ips("gcp:compute/address:Address", "address", "net-gcp")
+    east = run.mocks.of_type("aws:eks/cluster:Cluster")[0].plain["vpcConfig"]
+    assert set(east["publicAccessCidrs"]) == {"198.51.100.0/24"} | gcp_egress  # central's istiod watches east
+    central = run.mocks.of_type("gcp:container/cluster:Cluster")[0].plain["masterAuthorizedNetworksConfig"]
+    assert {block["cidrBlock"] for block in central["cidrBlocks"]} == {"198.51.100.0/24"} | aws_egress
+    assert "0.0.0.0/0" not in json.dumps([east, central])

@@ -96,6 +96,16 @@ def _primary_remote(config: dict[str, Any]) -> None:
     config["clusters"][2]["role"] = "remote"
 
 
+def _adopted_remote_exporter(config: dict[str, Any]) -> None:
+    """`central` becomes an adopted remote on its primary's network (so it needs no address of its own)."""
+    config["mode"] = "primary-remote"
+    config["clusters"] = [
+        {"name": "north", "cloud": "existing", "kubeconfig": {}, "network": "n1", "eastWestAddress": "192.0.2.9"},
+        {"name": "central", "cloud": "existing", "kubeconfig": {}, "network": "n1", "role": "remote"},
+        {"name": "east", "cloud": "existing", "kubeconfig": {}, "network": "n1", "role": "remote"},
+    ]
+
+
 BAD_CONFIGS: list[tuple[str, Callable[[dict[str, Any]], None], str, str]] = [
     ("unknown mode", _set("mode", "star"), "mesh:mode", "'multi-primary' or 'primary-remote'"),
     ("unknown cloud", _set("clusters.0.cloud", "azure"), "mesh:clusters[0].cloud", "'aws', 'gcp' or 'existing'"),
@@ -180,6 +190,24 @@ BAD_CONFIGS: list[tuple[str, Callable[[dict[str, Any]], None], str, str]] = [
         _set("clusters.2", {"name": "west", "cloud": "existing", "kubeconfig": {}, "eastWestAddress": "not an ip!"}),
         "mesh:clusters[2].eastWestAddress",
         "neither an IPv4 address nor a DNS hostname",
+    ),
+    (
+        "GKE name too long",
+        _set("clusters.1.name", "c" * 41),
+        "mesh:clusters[1].name",
+        "at most 40 characters",
+    ),
+    (
+        "clusters on one AWS network in different VPCs",
+        lambda c: c["clusters"][2].update(vpcId="vpc-1", publicSubnetIds=["a", "b"], privateSubnetIds=["c", "d"]),
+        "mesh:clusters[2].vpcId",
+        "share one VPC",
+    ),
+    (
+        "adopted exporter without an address",
+        lambda c: _adopted_remote_exporter(c),
+        "mesh:services[0].cluster",
+        "has no `eastWestAddress`",
     ),
     ("service from unknown cluster", _set("services.0.cluster", "north"), "mesh:services[0].cluster", "no cluster"),
     (

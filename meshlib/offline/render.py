@@ -37,13 +37,16 @@ _ISTIO_TYPES = re.compile(r"^kubernetes:(networking|security)\.istio\.io/")
 
 
 def masked(value: Any) -> Any:
-    """`value` with secrets replaced by `[secret]` and unknowns by `(computed)`."""
+    """`value` with secrets replaced by `[secret]`, unknowns by `(computed)`, and keys sorted.
+
+    The engine hands maps over in no fixed order; sorted keys keep plans byte-for-byte stable.
+    """
     if is_secret(value):
         return SECRET
     if isinstance(value, pulumi.output.Unknown):
         return COMPUTED
     if isinstance(value, dict):
-        return {key: masked(item) for key, item in value.items()}
+        return {key: masked(value[key]) for key in sorted(value)}
     if isinstance(value, list):
         return [masked(item) for item in value]
     return value

@@ -30,6 +30,7 @@ _CLOUD_ONLY_FIELDS: dict[str, tuple[str, ...]] = {
     "kubeconfig": ("existing",),
     "east_west_address": ("existing",),
 }
+_GKE_NAME_LIMIT = 40
 _PRIVATE_RANGES = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 
 
@@ -117,6 +118,13 @@ def _cloud_fields(spec: MeshSpec) -> Iterator[Problem]:
                 yield Problem(_at("clusters", index, _camel(field)), "EKS needs subnets in at least two zones")
         if cluster.vpc_id and cluster.vpc_cidr:
             yield Problem(_at("clusters", index, "vpcCidr"), "give `vpcCidr` only for a VPC meshlib creates")
+        if cluster.cloud == "gcp" and len(cluster.name) > _GKE_NAME_LIMIT:
+            yield Problem(
+                _at("clusters", index, "name"),
+                f"a GKE cluster name has at most {_GKE_NAME_LIMIT} characters ({len(cluster.name)} given)",
+            )
+        if cluster.cloud == "gcp" and not cluster.name[0].isalpha():
+            yield Problem(_at("clusters", index, "name"), "a GKE cluster name must start with a letter")
         if cluster.nodes.min > cluster.nodes.max:
             yield Problem(
                 _at("clusters", index, "nodes", "min"),
@@ -194,6 +202,13 @@ def _networks(spec: MeshSpec) -> Iterator[Problem]:
                 f"network {network!r} already holds {first.name!r} on {first.cloud}: clusters on different "
                 "clouds cannot share pod routing; give this cluster a network of its own",
             )
+        elif cluster.cloud == "aws" and first.cloud == "aws" and first.vpc_id != cluster.vpc_id:
+            yield Problem(
+                _at("clusters", index, "vpcId"),
+                f"network {network!r} already holds {first.name!r} in "
+                f"{f'VPC {first.vpc_id}' if first.vpc_id else 'a VPC meshlib creates'}: clusters on one network "
+                "share one VPC, so give them all the same `vpcId` or none",
+            )
         elif cluster.cloud == "aws" and first.cloud == "aws" and first.region != cluster.region:
             yield Problem(
                 key,
@@ -240,8 +255,16 @@ def _cidrs(spec: MeshSpec) -> Iterator[Problem]:
 def _services(spec: MeshSpec) -> Iterator[Problem]:
     names = list(dict.fromkeys(cluster.name for cluster in spec.clusters))
     valid = f"one of {', '.join(names)}"
+    by_name = {cluster.name: cluster for cluster in spec.clusters}
     exported: Counter[tuple[str, str, str]] = Counter()
     for index, service in enumerate(spec.services):
+        exporter = by_name.get(service.cluster)
+        if exporter is not None and exporter.cloud == "existing" and exporter.east_west_address is None:
+            yield Problem(
+                _at("services", index, "cluster"),
+                f"{service.cluster!r} is adopted (`cloud: existing`) and has no `eastWestAddress`: consumers "
+                "reach an exported service through the exporter's east-west gateway",
+            )
         identity = (service.name, service.namespace, service.cluster)
         exported[identity] += 1
         if exported[identity] == 2:

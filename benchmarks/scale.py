@@ -1,0 +1,218 @@
+"""How planning a mesh scales with its size: resources, time and memory of the real program.
+
+Builds synthetic meshes of 2, 4, 8, 16 and 32 clusters (half EKS, half GKE, each on its
+own network; five exported services, each consumed by every other cluster), in
+multi-primary and primary-remote mode (a quarter of the clusters primaries, the remotes
+spread over them round-robin), and runs the ready program (`__main__.py`, via runpy) on
+the mock engine (`meshlib.offline.engine`) with the offline invokes.
+
+Preview mode by default: it is what `pulumi preview` of a new stack does (every output a
+provider computes is unknown), it needs no fake cloud outputs, and it is the planning
+step this benchmark is about. `--deployed` also runs the `apply` callbacks that turn
+outputs into values (kubeconfigs, CIDR lists), with `tests.fakes` answering as the cloud.
+
+Each size runs in a fresh subprocess, so its peak RSS is its own.
+
+    .venv/bin/python benchmarks/scale.py                 # the table
+    .venv/bin/python benchmarks/scale.py --deployed      # the same with computed outputs
+    .venv/bin/python benchmarks/scale.py --profile 32 multi-primary   # cProfile of one run
+
+This is a script that prints figures, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import platform
+import pstats
+import re
+import resource
+import runpy
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SIZES = (2, 4, 8, 16, 32)
+MODES = ("multi-primary", "primary-remote")
+SERVICES = 5
+BUDGET_SECONDS = 30.0
+REMOTE_SECRET = re.compile(r"-watches-")
+"""Resources of a `RemoteSecret` (the component, its reader token, the read-back and the secret)."""
+
+
+def mesh_config(size: int, mode: str) -> dict[str, Any]:
+    """Stack config (`mesh:*` keys) of a synthetic mesh of `size` clusters."""
+    clusters: list[dict[str, Any]] = []
+    primaries = max(1, size // 4) if mode == "primary-remote" else size
+    for index in range(size):
+        name = f"c{index:02d}"
+        cluster: dict[str, Any] = {"name": name, "network": f"net-{name}"}
+        if index % 2 == 0:
+            cluster |= {"cloud": "aws", "region": "us-east-1"}
+        else:
+            cluster |= {"cloud": "gcp", "project": "bench-mesh", "region": "us-central1"}
+        if mode == "primary-remote":
+            if index < primaries:
+                cluster["role"] = "primary"
+            else:
+                cluster |= {"role": "remote", "primary": f"c{(index - primaries) % primaries:02d}"}
+        clusters.append(cluster)
+    names = [c["name"] for c in clusters]
+    services = [
+        {
+            "name": f"svc{number}",
+            "namespace": "default",
+            "cluster": names[number * size // SERVICES % size],
+            "consumers": [n for n in names if n != names[number * size // SERVICES % size]],
+            "ports": [{"number": 8080, "name": "http", "protocol": "HTTP"}],
+        }
+        for number in range(SERVICES)
+    ]
+    return {
+        "mesh:meshId": "bench",
+        "mesh:mode": mode,
+        "mesh:istio": {"version": "1.30.3"},
+        "mesh:adminCidrs": ["198.51.100.0/24"],
+        "mesh:clusters": clusters,
+        "mesh:services": services,
+    }
+
+
+def _rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def run_once(size: int, mode: str, deployed: bool, profile: bool = False) -> dict[str, Any]:
+    """Run the program once on a mesh of `size` clusters; figures as a dict."""
+    sys.path.insert(0, str(ROOT))
+    import meshlib  # noqa: F401 - imported before timing: the SDKs take a while to import
+    from meshlib.offline.engine import MeshMocks, run_program
+    from meshlib.offline.invokes import offline_invoke
+
+    mocks = MeshMocks(invoke=offline_invoke)
+    if deployed:
+        from tests import fakes
+
+        mocks.computed, mocks.invoke = fakes.outputs, fakes.call
+    config = mesh_config(size, mode)
+    rss_before = _rss_mib()
+    profiler = cProfile.Profile() if profile else None
+    start = time.perf_counter()
+    if profiler:
+        profiler.enable()
+    run = run_program(
+        lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"),
+        preview=not deployed,
+        config=config,
+        mocks=mocks,
+        stack="bench",
+    )
+    if profiler:
+        profiler.disable()
+    seconds = time.perf_counter() - start
+    kinds = Counter(r.type for r in run.resources)
+    remote = sum(1 for r in run.resources if REMOTE_SECRET.search(r.name))
+    figures: dict[str, Any] = {
+        "size": size,
+        "mode": mode,
+        "resources": len(run.resources),
+        "remote_secret_resources": remote,
+        "remote_secrets": kinds["meshlib:index:RemoteSecret"],
+        "per_cluster_other": (len(run.resources) - remote) / size,
+        "seconds": seconds,
+        "rss_before_mib": rss_before,
+        "peak_rss_mib": _rss_mib(),
+        "kinds": dict(sorted(kinds.items())),
+    }
+    if profiler:
+        out = io.StringIO()
+        stats = pstats.Stats(profiler, stream=out)
+        stats.sort_stats("tottime").print_stats(25)
+        stats.sort_stats("cumulative").print_stats(40)
+        figures["profile"] = out.getvalue()
+    return figures
+
+
+def measure(size: int, mode: str, deployed: bool) -> dict[str, Any]:
+    """`run_once` in a fresh interpreter (honest peak RSS, no warm caches)."""
+    command = [sys.executable, __file__, "--one", str(size), mode] + (["--deployed"] if deployed else [])
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{size} clusters, {mode}: failed\n{done.stderr[-4000:]}")
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def _short(kind: str) -> str:
+    return kind.split(":")[-1] if kind.count(":") >= 2 else kind
+
+
+def report(results: list[dict[str, Any]], deployed: bool) -> None:
+    """Print the figures as Markdown tables."""
+    print(
+        f"# {'deployed' if deployed else 'preview'} mode, {time.strftime('%Y-%m-%d')}, "
+        f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs, "
+        f"{platform.machine()} {platform.system()}"
+    )
+    print()
+    print(
+        "| mode | clusters | resources | remote-secret resources (secrets) | other resources per cluster "
+        "| seconds | ms per resource | peak RSS MiB (before run) |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for r in results:
+        print(
+            f"| {r['mode']} | {r['size']} | {r['resources']} | {r['remote_secret_resources']} ({r['remote_secrets']}) "
+            f"| {r['per_cluster_other']:.1f} | {r['seconds']:.2f} | {1000 * r['seconds'] / r['resources']:.2f} "
+            f"| {r['peak_rss_mib']:.0f} ({r['rss_before_mib']:.0f}) |"
+        )
+    for mode in MODES:
+        rows = [r for r in results if r["mode"] == mode]
+        kinds = sorted({k for r in rows for k in r["kinds"]})
+        print()
+        print(f"Resources by kind, {mode}:")
+        print()
+        print("| kind | " + " | ".join(str(r["size"]) for r in rows) + " |")
+        print("| --- |" + " ---: |" * len(rows))
+        for kind in kinds:
+            print(f"| {_short(kind)} | " + " | ".join(str(r["kinds"].get(kind, 0)) for r in rows) + " |")
+    slowest = max(results, key=lambda r: r["seconds"])
+    verdict = "within" if slowest["seconds"] < BUDGET_SECONDS else "OVER"
+    print()
+    print(
+        f"Slowest: {slowest['size']} clusters {slowest['mode']} in {slowest['seconds']:.1f} s "
+        f"({verdict} the {BUDGET_SECONDS:.0f} s budget)."
+    )
+
+
+def main() -> None:
+    """Run every size and mode (or one, with --one/--profile) and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--deployed", action="store_true", help="compute outputs with tests.fakes (not preview)")
+    parser.add_argument("--one", nargs=2, metavar=("SIZE", "MODE"), help="run one size in this process, print JSON")
+    parser.add_argument("--profile", nargs=2, metavar=("SIZE", "MODE"), help="cProfile one run and print the top")
+    parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="comma-separated cluster counts")
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(run_once(int(args.one[0]), args.one[1], args.deployed)))
+        return
+    if args.profile:
+        figures = run_once(int(args.profile[0]), args.profile[1], args.deployed, profile=True)
+        print(f"{figures['resources']} resources in {figures['seconds']:.2f} s")
+        print(figures["profile"])
+        return
+    sizes = [int(size) for size in args.sizes.split(",")]
+    results = [measure(size, mode, args.deployed) for mode in MODES for size in sizes]
+    report(results, args.deployed)
+
+
+if __name__ == "__main__":
+    main()
