@@ -233,9 +233,12 @@ class ExistingCluster(MeshCluster):
         )
         self.east_west = None
         if spec.east_west_address:
+            is_ip = _is_ipv4(spec.east_west_address)
             self.east_west = EastWestExposure(
                 addresses=pulumi.Output.from_input([spec.east_west_address]),
-                is_hostname=not _is_ipv4(spec.east_west_address),
+                # Ask the load balancer (MetalLB, a cloud's) for exactly the configured IP.
+                load_balancer_ip=spec.east_west_address if is_ip else None,
+                is_hostname=not is_ip,
             )
         self.egress_ips = pulumi.Output.from_input([])
         self.egress_known = False
