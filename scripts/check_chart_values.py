@@ -24,8 +24,9 @@ from meshlib.plan import gateway_values, plan_mesh
 from meshlib.plan.value_paths import CHECKED_AGAINST, PATHS, leaf_paths
 from meshlib.spec import load_spec_file
 
-# Read by the charts' templates (profiles, revisions) though absent from values.yaml.
-TEMPLATE_KEYS = {"profile", "revision", "defaultRevision"}
+# Read by the charts' templates though absent from their values.yaml (profiles, revisions; istiod's
+# validatingwebhookconfiguration.yaml reads `.Values.base.validationURL`).
+TEMPLATE_KEYS = {"profile", "revision", "defaultRevision", "base.validationURL"}
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -294,20 +294,35 @@ def test_removing_a_cluster_that_shares_a_network(shared_network_runs: tuple[Run
         assert by_name(after)[rule[1]].plain["cidrBlocks"] == ["10.10.0.0/16"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="meshlib/spec/defaults.py fill_defaults allocates default CIDRs in config order, so removing a "
-    "cluster re-addresses every later cluster that relies on defaults (GKE subnet, pod/service ranges and "
-    "masterIpv4CidrBlock -> the GKE cluster is replaced)",
-)
 def test_removing_a_cluster_leaves_default_cidrs_of_the_others_alone() -> None:
+    """Default CIDRs do not depend on the other clusters: removing one replaces no subnet or cluster elsewhere."""
     config = three_primaries("net-west")
     for cluster in config["mesh:clusters"]:
         for key in ("vpcCidr", "serviceCidr", "nodeCidr", "podCidr", "masterCidr"):
             cluster.pop(key, None)
     before, after = run_config(config), run_config(without(config, "west"))
-    gke = by_name(before)[f"{MESH}-central-cluster"].plain["privateClusterConfig"]
-    assert by_name(after)[f"{MESH}-central-cluster"].plain["privateClusterConfig"] == gke
+    inputs, _ = changed_inputs(before, after)
+    assert inputs == {
+        ("aws:eks/cluster:Cluster", f"{MESH}-east-eks"): {"vpcConfig"},
+        ("gcp:container/cluster:Cluster", f"{MESH}-central-cluster"): {"masterAuthorizedNetworksConfig"},
+    }
+
+
+def test_no_two_resources_manage_the_same_kubernetes_object(own_network_runs: tuple[Run, Run]) -> None:
+    """Each Kubernetes object has one owner, so deleting one resource never deletes what another uses.
+
+    With 3+ primaries every cluster is watched by several istiods: each needs a reader token of its own,
+    so that removing one watcher revokes its token only.
+    """
+    owners: dict[tuple[str, str, str, str], list[str]] = {}
+    for r in own_network_runs[0].resources:
+        if r.type.startswith("kubernetes:") and r.custom and r.inputs:  # reads (`.get`) carry no inputs
+            metadata = r.plain.get("metadata") or {}
+            namespace = metadata.get("namespace") or r.plain.get("namespace") or ""
+            name = metadata.get("name") or r.plain.get("name") or r.name
+            owners.setdefault((r.provider_name, r.type, namespace, name), []).append(r.name)
+    shared = {key: names for key, names in owners.items() if len(names) > 1}
+    assert shared == {}, "one Kubernetes object, several Pulumi resources (deleting one deletes it for all)"
 
 
 # -- delete ordering -------------------------------------------------------------------------------

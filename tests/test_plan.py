@@ -209,6 +209,7 @@ def test_remote_reaching_its_primary_by_hostname_uses_webhook_urls() -> None:
     }
     values = istiod_values(spec, spoke, host, primary_address_is_hostname=True)
     assert values["istiodRemote"] == {"injectionURL": "https://gw.example.com:15017/inject/cluster/spoke/net/net-aws"}
+    assert values["base"] == {"validationURL": "https://gw.example.com:15017/validate"}
     assert values["global"]["remotePilotAddress"] == host
 
 

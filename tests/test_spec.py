@@ -361,3 +361,13 @@ def test_spec_is_immutable() -> None:
     with pytest.raises(ValueError):
         spec.clusters[0].name = "x"  # type: ignore[misc]
     assert copy.deepcopy(spec) == spec
+
+
+def test_default_cidrs_do_not_move_when_other_clusters_come_and_go() -> None:
+    config = valid()
+    full = {c.name: cidrs_of(c) for c in parse_spec(config).clusters}
+    config["clusters"].pop(0)  # east goes
+    config["services"] = []
+    config["clusters"].insert(0, {"name": "north", "cloud": "gcp", "project": "p1", "region": "us-central1"})
+    changed = {c.name: cidrs_of(c) for c in parse_spec(config).clusters}
+    assert changed["central"] == full["central"] and changed["west"] == full["west"]

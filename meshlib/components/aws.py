@@ -304,6 +304,10 @@ def _fixed_host(cidr: str) -> str:
     return str(ipaddress.IPv4Network(cidr).network_address + 10)
 
 
+def _nth(values: pulumi.Output[list[str]], index: int) -> pulumi.Output[str]:
+    return values.apply(lambda found: found[index])
+
+
 def _desired_size(minimum: int, maximum: int) -> int:
     return min(max(minimum, 1), maximum)
 
@@ -726,6 +730,23 @@ class EksCluster(MeshCluster):
             )
         ]
 
+        # -- internal east-west addresses, kept free before anything takes addresses in the subnets --
+        reservations = []
+        if args.east_west_gateway and spec.east_west_internal:
+            ids, cidrs = network.private_subnet_ids(spec.name), network.private_subnet_cidrs(spec.name)
+            reservations = [
+                aws.ec2.SubnetCidrReservation(
+                    f"{name}-east-west-{_zone_letter(index)}",
+                    subnet_id=_nth(ids, index),
+                    cidr_block=_nth(cidrs, index).apply(lambda cidr: f"{_fixed_host(cidr)}/32"),
+                    reservation_type="explicit",
+                    description=f"east-west gateway of {spec.name}",
+                    region=region,
+                    opts=child_opts(self),
+                )
+                for index in range(network.private_subnet_count(spec.name))
+            ]
+
         # -- control plane --
         public_access = pulumi.Output.from_input(args.api_access_cidrs).apply(
             lambda cidrs: self._checked_access(spec.name, list(cidrs))
@@ -738,8 +759,7 @@ class EksCluster(MeshCluster):
             access_config=aws.eks.ClusterAccessConfigArgs(
                 authentication_mode="API", bootstrap_cluster_creator_admin_permissions=True
             ),
-            # Private subnets only: EKS puts its control-plane interfaces there, so the API
-            # server's outbound calls (webhooks on other clusters) leave through the NAT IPs.
+            # Private subnets only: EKS puts its control-plane interfaces there, not beside the NAT gateways.
             vpc_config=aws.eks.ClusterVpcConfigArgs(
                 subnet_ids=private_subnets,
                 endpoint_private_access=True,
@@ -752,7 +772,7 @@ class EksCluster(MeshCluster):
             deletion_protection=spec.deletion_protection,
             region=region,
             tags=tags,
-            opts=child_opts(self, depends_on=[cluster_policy]),
+            opts=child_opts(self, depends_on=[cluster_policy, *reservations]),
         )
         self.security_group_id = self.cluster.vpc_config.apply(lambda config: str(config.cluster_security_group_id))
 
@@ -839,7 +859,9 @@ class EksCluster(MeshCluster):
         self.cloud = "aws"
         self.network = spec.network
         self.egress_ips = network.egress_ips
-        self.control_plane_egress_known = network.egress_known
+        # EKS's default control-plane egress (AWS_MANAGED) leaves from addresses AWS chooses, so a
+        # remote's webhook calls to its primary's gateway cannot be admitted by IP.
+        self.control_plane_egress_known = False
         self.register_outputs(self.mesh_outputs())
 
     def _checked_access(self, cluster: str, cidrs: list[str]) -> list[str]:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-__all__ = ["EastWestExposure", "MeshCluster", "child_opts", "kubernetes_opts"]
+__all__ = ["EastWestExposure", "MeshCluster", "child_opts"]
 
 
 @dataclass
@@ -82,15 +82,3 @@ def _item(index: int) -> Callable[[list[str]], str]:
 def child_opts(parent: pulumi.Resource, **extra: object) -> pulumi.ResourceOptions:
     """Options for a component's child: parented to it."""
     return pulumi.ResourceOptions(parent=parent, **extra)  # type: ignore[arg-type]
-
-
-def kubernetes_opts(
-    parent: pulumi.Resource, cluster: MeshCluster, depends_on: Sequence[pulumi.Resource] = (), **extra: object
-) -> pulumi.ResourceOptions:
-    """Options for a Kubernetes child: parented, and sent through `cluster`'s provider only."""
-    return pulumi.ResourceOptions(
-        parent=parent,
-        provider=cluster.provider,
-        depends_on=list(depends_on),
-        **extra,  # type: ignore[arg-type]
-    )

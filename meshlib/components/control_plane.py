@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -13,7 +13,7 @@ from meshlib.components.istio_objects import istio_release, istio_resource
 from meshlib.plan.credentials import CACERTS_SECRET
 from meshlib.plan.manifests import ISTIO_NAMESPACE, namespace_metadata, peer_authentication
 from meshlib.plan.topology import ClusterPlan
-from meshlib.plan.values import base_values, istiod_values
+from meshlib.plan.values import base_values, istiod_service_name, istiod_values
 from meshlib.spec.models import MeshSpec
 
 __all__ = ["IstioControlPlane", "IstioControlPlaneArgs"]
@@ -31,8 +31,6 @@ class IstioControlPlaneArgs:
     primary_address: pulumi.Input[str] | None = None
     """For a remote: its primary's east-west address (`global.remotePilotAddress`)."""
     primary_address_is_hostname: bool = False
-    depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
-    """Resources istiod must wait for beyond what data dependencies show."""
 
 
 class IstioControlPlane(pulumi.ComponentResource):
@@ -43,6 +41,8 @@ class IstioControlPlane(pulumi.ComponentResource):
     istiod answers the validating webhook.
     """
 
+    namespace: k8s.core.v1.Namespace
+    """`istio-system`, labelled with the cluster's network."""
     base: k8s.helm.v3.Release
     """The `base` release: CRDs and the reader service account remote secrets use."""
     istiod: k8s.helm.v3.Release
@@ -55,7 +55,7 @@ class IstioControlPlane(pulumi.ComponentResource):
             return pulumi.ResourceOptions(parent=self, provider=cluster.provider, depends_on=list(depends_on))
 
         metadata = namespace_metadata(plan)
-        namespace = k8s.core.v1.Namespace(
+        self.namespace = namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=ISTIO_NAMESPACE, labels=metadata["labels"], annotations=metadata["annotations"]
@@ -77,14 +77,13 @@ class IstioControlPlane(pulumi.ComponentResource):
             base_values(spec, plan, args.primary_address, args.primary_address_is_hostname),
             on_cluster(namespace),
         )
-        istiod_release = f"istiod-{spec.istio.revision}" if spec.istio.revision else "istiod"
         self.istiod = istio_release(
             f"{name}-istiod",
-            istiod_release,
+            istiod_service_name(spec),  # the release is named like the Service it makes
             "istiod",
             spec.istio,
             istiod_values(spec, plan, args.primary_address, args.primary_address_is_hostname),
-            on_cluster(self.base, cacerts, *args.depends_on),
+            on_cluster(self.base, cacerts),
         )
         self.peer_authentication = (
             istio_resource(name, peer_authentication(spec), on_cluster(self.istiod)) if plan.is_primary else None

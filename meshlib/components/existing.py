@@ -3,13 +3,13 @@
 Three ways to name the kubeconfig: a file path (`kubeconfig.path`), the default file
 (`$KUBECONFIG`'s first entry, then `~/.kube/config`), or a secret config key
 (`kubeconfig.secret`) holding the whole file. In path mode the provider gets the *path*, so
-no credential of the file is copied into the Pulumi state.
+no credential of the file is copied into the provider's inputs (the component's `kubeconfig`
+output, a secret, does carry that context's user).
 """
 
 from __future__ import annotations
 
 import base64
-import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,7 +21,7 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from meshlib.components.cluster import EastWestExposure, MeshCluster, child_opts
-from meshlib.spec.models import ClusterSpec
+from meshlib.spec.models import ClusterSpec, is_ipv4
 from meshlib.spec.rules import network_of
 
 __all__ = [
@@ -233,7 +233,7 @@ class ExistingCluster(MeshCluster):
         )
         self.east_west = None
         if spec.east_west_address:
-            is_ip = _is_ipv4(spec.east_west_address)
+            is_ip = is_ipv4(spec.east_west_address)
             self.east_west = EastWestExposure(
                 addresses=pulumi.Output.from_input([spec.east_west_address]),
                 # Ask the load balancer (MetalLB, a cloud's) for exactly the configured IP.
@@ -245,11 +245,3 @@ class ExistingCluster(MeshCluster):
         """Nothing is known about where an adopted cluster's traffic leaves from."""
         self.control_plane_egress_known = False
         self.register_outputs(self.mesh_outputs())
-
-
-def _is_ipv4(address: str) -> bool:
-    try:
-        ipaddress.IPv4Address(address)
-    except ValueError:
-        return False
-    return True

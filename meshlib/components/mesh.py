@@ -113,6 +113,7 @@ class MultiClusterMesh(pulumi.ComponentResource):
                     watched=self.clusters[watched],
                     watcher=self.clusters[cluster_plan.name],
                     reader_account_ready=[self.control_planes[watched].base],
+                    watcher_ready=[self.control_planes[cluster_plan.name].namespace],
                 ),
                 child,
             )
@@ -127,7 +128,10 @@ class MultiClusterMesh(pulumi.ComponentResource):
             if not cluster_plan.east_west_gateway:
                 continue
             own_istiod = self.control_planes[cluster_plan.config_cluster].istiod
-            needs: list[pulumi.Resource] = [own_istiod]
+            # The gateway's pods are injected through this cluster's own webhook (a remote's points at its primary).
+            needs: list[pulumi.Resource] = list(
+                dict.fromkeys([self.control_planes[cluster_plan.name].istiod, own_istiod])
+            )
             if not cluster_plan.is_primary:
                 # The remote's gateway pods are injected and configured by the primary, through
                 # the primary's gateway, once the primary watches this remote.

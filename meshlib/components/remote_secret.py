@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -29,6 +29,8 @@ class RemoteSecretArgs:
     """The primary that holds the secret."""
     reader_account_ready: Sequence[pulumi.Resource] = field(default_factory=list)
     """The watched cluster's chart that creates `istio-reader-service-account` (its `base` release)."""
+    watcher_ready: Sequence[pulumi.Resource] = field(default_factory=list)
+    """The watcher's `istio-system` namespace (or what creates it)."""
 
 
 class RemoteSecret(pulumi.ComponentResource):
@@ -46,7 +48,7 @@ class RemoteSecret(pulumi.ComponentResource):
         self.watcher = watcher.cluster_name
         token_secret = k8s.core.v1.Secret(
             f"{name}-reader-token",
-            metadata=k8s.meta.v1.ObjectMetaArgs(**reader_token_metadata()),
+            metadata=k8s.meta.v1.ObjectMetaArgs(**reader_token_metadata(watcher.cluster_name)),
             type="kubernetes.io/service-account-token",
             # The token controller deletes a token Secret whose account does not exist yet.
             opts=pulumi.ResourceOptions(
@@ -63,7 +65,7 @@ class RemoteSecret(pulumi.ComponentResource):
                 additional_secret_outputs=["data"],
             ),
         )
-        token = populated.data.apply(lambda data: decode_token((data or {}).get("token", "")))
+        token = populated.data.apply(lambda data: _token(data, watched.cluster_name))
         kubeconfig: pulumi.Output[str] = pulumi.Output.all(
             watched.endpoint, watched.certificate_authority, token
         ).apply(lambda found: remote_secret_kubeconfig(watched.cluster_name, found[0], found[1], found[2]))
@@ -72,6 +74,16 @@ class RemoteSecret(pulumi.ComponentResource):
             f"{name}-secret",
             metadata=k8s.meta.v1.ObjectMetaArgs(**remote_secret_metadata(watched.cluster_name)),
             string_data={watched.cluster_name: secret_kubeconfig},
-            opts=pulumi.ResourceOptions(parent=self, provider=watcher.provider),
+            opts=pulumi.ResourceOptions(parent=self, provider=watcher.provider, depends_on=list(args.watcher_ready)),
         )
         self.register_outputs({"watched": watched.cluster_name, "watcher": watcher.cluster_name})
+
+
+def _token(data: Mapping[str, str] | None, cluster: str) -> str:
+    """The reader token Kubernetes wrote into the Secret; an empty one would fail silently in istiod."""
+    encoded = (data or {}).get("token")
+    if not encoded:
+        raise pulumi.RunError(
+            f"cluster {cluster!r}: the reader token Secret has no token: does istio-reader-service-account exist?"
+        )
+    return decode_token(encoded)

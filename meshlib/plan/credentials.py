@@ -15,7 +15,6 @@ import yaml
 __all__ = [
     "CACERTS_SECRET",
     "READER_SERVICE_ACCOUNT",
-    "READER_TOKEN_SECRET",
     "CertificateProfile",
     "cacerts_data",
     "decode_token",
@@ -29,7 +28,6 @@ __all__ = [
 
 CACERTS_SECRET = "cacerts"
 READER_SERVICE_ACCOUNT = "istio-reader-service-account"
-READER_TOKEN_SECRET = "istio-reader-service-account-token"
 _NAMESPACE = "istio-system"
 
 
@@ -82,10 +80,14 @@ def cacerts_data(ca_cert: str, ca_key: str, root_cert: str) -> dict[str, str]:
     }
 
 
-def reader_token_metadata() -> dict[str, Any]:
-    """A long-lived token Secret for the reader account the charts create."""
+def reader_token_metadata(watcher: str) -> dict[str, Any]:
+    """A long-lived token Secret for the reader account the charts create, one per watcher.
+
+    Each primary that watches the cluster gets a token of its own, so that removing one
+    watcher revokes its access only, and no two resources manage one Secret.
+    """
     return {
-        "name": READER_TOKEN_SECRET,
+        "name": f"istio-reader-token-{watcher}",
         "namespace": _NAMESPACE,
         "annotations": {"kubernetes.io/service-account.name": READER_SERVICE_ACCOUNT},
     }
@@ -107,16 +109,7 @@ def remote_secret_kubeconfig(cluster: str, server: str, ca_data: str, token: str
     `ca_data` is the cluster CA, base64-encoded PEM (as EKS and GKE report it);
     `token` is the decoded reader token.
     """
-    config = {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": cluster, "cluster": {"server": server, "certificate-authority-data": ca_data}}],
-        "contexts": [{"name": cluster, "context": {"cluster": cluster, "user": cluster}}],
-        "current-context": cluster,
-        "preferences": {},
-        "users": [{"name": cluster, "user": {"token": token}}],
-    }
-    return yaml.safe_dump(config, sort_keys=False)
+    return _kubeconfig(cluster, server, ca_data, {"token": token})
 
 
 def decode_token(encoded: str) -> str:
@@ -129,6 +122,18 @@ def exec_kubeconfig(cluster: str, server: str, ca_data: str, command: str, args:
 
     `command`/`args` fetch a short-lived token (`aws eks get-token`, `gke-gcloud-auth-plugin`).
     """
+    plugin = {
+        "apiVersion": "client.authentication.k8s.io/v1beta1",
+        "command": command,
+        "args": args,
+        "interactiveMode": "Never",
+        "provideClusterInfo": True,
+    }
+    return _kubeconfig(cluster, server, ca_data, {"exec": plugin})
+
+
+def _kubeconfig(cluster: str, server: str, ca_data: str, user: dict[str, Any]) -> str:
+    """One cluster, context and user, all named `cluster`."""
     config = {
         "apiVersion": "v1",
         "kind": "Config",
@@ -136,19 +141,6 @@ def exec_kubeconfig(cluster: str, server: str, ca_data: str, command: str, args:
         "contexts": [{"name": cluster, "context": {"cluster": cluster, "user": cluster}}],
         "current-context": cluster,
         "preferences": {},
-        "users": [
-            {
-                "name": cluster,
-                "user": {
-                    "exec": {
-                        "apiVersion": "client.authentication.k8s.io/v1beta1",
-                        "command": command,
-                        "args": args,
-                        "interactiveMode": "Never",
-                        "provideClusterInfo": True,
-                    }
-                },
-            }
-        ],
+        "users": [{"name": cluster, "user": user}],
     }
     return yaml.safe_dump(config, sort_keys=False)

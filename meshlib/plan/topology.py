@@ -5,12 +5,11 @@ Pure decisions from a validated `MeshSpec`; DESIGN.md section 4 says why each ho
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from meshlib.spec.models import ClusterSpec, MeshSpec, ServicePortSpec
+from meshlib.spec.models import ClusterSpec, MeshSpec, ServicePortSpec, is_ipv4
 
 __all__ = ["ClusterPlan", "MeshPlan", "ServiceImport", "plan_mesh"]
 
@@ -32,11 +31,6 @@ class ServiceImport:
     def host(self) -> str:
         """The name consumers call: `<svc>.<ns>.svc.<exporting-cluster>.local`."""
         return f"{self.name}.{self.namespace}.svc.{self.exporter}.local"
-
-    @property
-    def resource_name(self) -> str:
-        """A Kubernetes object name unique per import within its config cluster."""
-        return f"{self.name}-{self.namespace}-{self.exporter}"
 
     def sni(self, port: int) -> str:
         """The SNI the exporter's AUTO_PASSTHROUGH listener routes on: the service as the exporter knows it."""
@@ -161,7 +155,7 @@ def plan_mesh(spec: MeshSpec) -> MeshPlan:
             east_west_gateway=needs_gateway(cluster),
             watches=watched_by(cluster),
             imports=imports.get(cluster.name, ()),
-            address_is_hostname=_is_hostname(cluster.east_west_address),
+            address_is_hostname=cluster.east_west_address is not None and not is_ipv4(cluster.east_west_address),
         )
         for cluster in spec.clusters
     )
@@ -186,13 +180,3 @@ def _imports(spec: MeshSpec, config_cluster: dict[str, str]) -> dict[str, tuple[
                 )
             )
     return {name: tuple(found) for name, found in by_cluster.items()}
-
-
-def _is_hostname(address: str | None) -> bool:
-    if address is None:
-        return False
-    try:
-        ipaddress.IPv4Address(address)
-    except ValueError:
-        return True
-    return False

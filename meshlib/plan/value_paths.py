@@ -29,6 +29,7 @@ PATHS: dict[str, frozenset[str]] = {
             "global.remotePilotAddress",
             "istiodRemote.injectionPath",
             "istiodRemote.injectionURL",
+            "base.validationURL",  # read by the chart's validatingwebhookconfiguration template
             # meshConfig is handed to istiod as MeshConfig, whose fields these are:
             "meshConfig.trustDomain",
             "meshConfig.defaultConfig.proxyMetadata",

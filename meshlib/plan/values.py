@@ -99,6 +99,8 @@ def istiod_values(
         # A hostname becomes an ExternalName Service the API server's webhook client refuses:
         # point the injection webhook at the primary's gateway by URL instead.
         values["istiodRemote"] = {"injectionURL": _webhook_url(primary_address, injection_path(cluster))}
+        # With configCluster the chart renders its own validator too, which reads the same value as `base`.
+        values["base"] = {"validationURL": _webhook_url(primary_address, "/validate")}
     else:
         values["istiodRemote"] = {"injectionPath": injection_path(cluster)}
     return values

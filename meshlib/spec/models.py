@@ -26,6 +26,7 @@ __all__ = [
     "RootCaSpec",
     "ServicePortSpec",
     "ServiceSpec",
+    "is_ipv4",
 ]
 
 DEFAULT_ISTIO_VERSION = "1.30.3"
@@ -62,13 +63,19 @@ def _kubernetes_version(value: str) -> str:
     return value
 
 
+def is_ipv4(address: str) -> bool:
+    """Whether `address` is an IPv4 address (else, once validated, a DNS hostname)."""
+    try:
+        ipaddress.IPv4Address(address)
+    except ValueError:
+        return False
+    return True
+
+
 def _address(value: str) -> str:
     """An IPv4 address or a DNS hostname."""
-    try:
-        ipaddress.IPv4Address(value)
+    if is_ipv4(value):
         return value
-    except ValueError:
-        pass
     if not _HOSTNAME.match(value):
         raise ValueError(f"{value!r} is neither an IPv4 address nor a DNS hostname")
     return value

@@ -313,6 +313,12 @@ def test_internal_east_west_uses_fixed_private_addresses() -> None:
     assert annotations[f"{LB}-subnets"] == "c1-network-east-private-a-id,c1-network-east-private-b-id"
     assert annotations[f"{LB}-private-ipv4-addresses"] == "10.1.0.10,10.1.64.10"
     assert f"{LB}-eip-allocations" not in annotations
+    # Reserved before the cluster exists, so no node, pod or control-plane interface takes them.
+    reservations = of_type(run, "aws:ec2/subnetCidrReservation:SubnetCidrReservation")
+    assert sorted(r.plain["cidrBlock"] for r in reservations) == ["10.1.0.10/32", "10.1.64.10/32"]
+    assert all(r.plain["reservationType"] == "explicit" for r in reservations)
+    cluster = one(run, "aws:eks/cluster:Cluster")
+    assert {r.urn for r in reservations} <= set(cluster.dependencies)
 
 
 def test_without_east_west_gateway_no_controller_and_no_eips() -> None:
@@ -333,7 +339,7 @@ def test_two_clusters_share_one_vpc_with_disjoint_subnets() -> None:
         network = AwsNetwork("net1", AwsNetworkArgs(network="net1", region=REGION, clusters=[east, west]))
         for cluster in (east, west):
             eks = EksCluster(cluster.name, EksClusterArgs(spec=cluster, network=network, api_access_cidrs=ADMIN))
-            assert eks.control_plane_egress_known is True
+            assert eks.control_plane_egress_known is False  # AWS-managed control-plane egress
         pulumi.export("cidrs", network.vpc_cidrs)
 
     run = run_program(build)

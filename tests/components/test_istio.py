@@ -231,13 +231,15 @@ def test_remote_secrets_hold_a_bearer_token_kubeconfig(mesh: tuple[MeshSpec, Run
         assert user["token"] == fake_token(f"mesh1-{secret.name.split('-')[1]}-watches-{watched}-reader-token-read")
         watcher = secret.provider_name.removesuffix("-k8s")
         assert watched in plan.cluster(watcher).watches
+        assert any(d.endswith(f"::mesh1-{watcher}-istio-namespace") for d in secret.dependencies)
 
 
 def test_reader_tokens_are_created_in_the_watched_cluster_after_its_base_chart(mesh: tuple[MeshSpec, Run]) -> None:
     _, run = mesh
     for token in [r for r in run.mocks.of_type("kubernetes:core/v1:Secret") if r.name.endswith("-reader-token")]:
-        watched = token.name.split("-watches-")[1].removesuffix("-reader-token")
+        watcher, watched = token.name.removeprefix("mesh1-").removesuffix("-reader-token").split("-watches-")
         assert token.provider_name == f"{watched}-k8s"
+        assert token.plain["metadata"]["name"] == f"istio-reader-token-{watcher}"  # one per watcher
         assert token.plain["type"] == "kubernetes.io/service-account-token"
         assert token.plain["metadata"]["annotations"] == {
             "kubernetes.io/service-account.name": "istio-reader-service-account"
@@ -323,6 +325,7 @@ def test_remote_gets_its_primarys_address_and_waits_for_the_primary() -> None:
     namespace = run.mocks.named("mesh1-far-istio-namespace").plain["metadata"]
     assert namespace["annotations"] == {"topology.istio.io/controlPlaneClusters": "hub"}
     gateway = run.mocks.named("mesh1-far-eastwest-release")
+    assert any(d.endswith("mesh1-far-istio-istiod") for d in gateway.dependencies)  # its injection webhook
     assert any(d.endswith("mesh1-hub-istio-istiod") for d in gateway.dependencies)
     assert any("mesh1-hub-eastwest" in d for d in gateway.dependencies)
     assert any("mesh1-hub-watches-far" in d for d in gateway.dependencies)
