@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import runpy
 from collections import Counter
@@ -12,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from meshlib.offline.program import placeholder_kubeconfig
 from meshlib.plan import plan_mesh
 from meshlib.spec import ConfigError, MeshSpec, load_spec_file
 from tests import fakes
@@ -19,24 +19,6 @@ from tests.conftest import ROOT, STACKS, stack_name
 from tests.mocks import MeshMocks, Registered, Run, registrations, run_program
 
 KUBERNETES = "kubernetes:"
-
-
-def fake_kubeconfig(contexts: list[str]) -> str:
-    """A kubeconfig with one context per name (as kind writes them), for adopted clusters."""
-    ca = base64.b64encode(b"-----BEGIN CERTIFICATE-----\nfake\n-----END CERTIFICATE-----\n").decode()
-    return yaml.safe_dump(
-        {
-            "apiVersion": "v1",
-            "kind": "Config",
-            "current-context": contexts[0],
-            "clusters": [
-                {"name": c, "cluster": {"server": f"https://{c}.example:6443", "certificate-authority-data": ca}}
-                for c in contexts
-            ],
-            "contexts": [{"name": c, "context": {"cluster": c, "user": c}} for c in contexts],
-            "users": [{"name": c, "user": {"client-certificate-data": ca, "client-key-data": ca}} for c in contexts],
-        }
-    )
 
 
 def stack_config(path: Path) -> dict[str, Any]:
@@ -61,7 +43,7 @@ def kubeconfig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         if c.kubeconfig is not None and c.kubeconfig.context
     ]
     file = tmp_path / "kubeconfig"
-    file.write_text(fake_kubeconfig(contexts or ["none"]))
+    file.write_text(placeholder_kubeconfig(contexts or ["none"]))
     monkeypatch.setenv("KUBECONFIG", str(file))
     return file
 

@@ -24,7 +24,7 @@ from meshlib.offline.invokes import offline_invoke
 from meshlib.spec.loader import NAMESPACE, load_spec_file, secret_keys
 from meshlib.spec.models import MeshSpec
 
-__all__ = ["OfflineStack", "find_project", "plan_stack", "resolve_stack"]
+__all__ = ["OfflineStack", "find_project", "placeholder_kubeconfig", "plan_stack", "resolve_stack"]
 
 PLACEHOLDER_PEM = (
     "-----BEGIN PLACEHOLDER-----\n(secret: read by `pulumi up`, never offline)\n-----END PLACEHOLDER-----\n"
@@ -77,7 +77,7 @@ def plan_stack(stack: OfflineStack, preview: bool = True) -> tuple[MeshSpec, Run
     kubeconfig = Path(tempfile.gettempdir()) / "meshlib-offline" / "kubeconfig"
     if _adopt_placeholders(config, kubeconfig):
         kubeconfig.parent.mkdir(parents=True, exist_ok=True)
-        kubeconfig.write_text(_kubeconfig_text(_contexts(spec)))
+        kubeconfig.write_text(placeholder_kubeconfig(_contexts(spec)))
     with _project_on_path(stack.project):
         run = run_program(
             lambda: runpy.run_path(str(stack.project / "__main__.py"), run_name="__main__"),
@@ -119,11 +119,12 @@ def _project_name(project: Path) -> str:
 def _placeholder_secret(spec: MeshSpec, key: str) -> str:
     for cluster in spec.clusters:
         if cluster.kubeconfig is not None and cluster.kubeconfig.secret == key:
-            return _kubeconfig_text([cluster.kubeconfig.context or cluster.name])
+            return placeholder_kubeconfig([cluster.kubeconfig.context or cluster.name])
     return PLACEHOLDER_PEM
 
 
-def _kubeconfig_text(contexts: list[str]) -> str:
+def placeholder_kubeconfig(contexts: list[str]) -> str:
+    """A kubeconfig with one context per name, each pointing at an unreachable placeholder server."""
     ca = base64.b64encode(PLACEHOLDER_PEM.encode()).decode()
     return yaml.safe_dump(
         {
