@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from meshlib.components import EastWestExposure, MeshCluster, MultiClusterMesh, MultiClusterMeshArgs
-from meshlib.plan import base_values, gateway_values, istiod_values, plan_mesh
+from meshlib.plan import base_values, cluster_manifests, gateway_values, istiod_values, plan_mesh
 from meshlib.plan.value_paths import PATHS, leaf_paths
 from meshlib.spec import MeshSpec, parse_spec
 from tests.fakes_k8s import fake_token
@@ -350,3 +350,25 @@ def test_same_config_registers_the_same_inputs() -> None:
     spec = spec_of("multi-primary-3")
     first, second = run_mesh(spec), run_mesh(spec)
     assert registrations(first) == registrations(second)
+
+
+def test_each_cluster_gets_exactly_the_planned_istio_resources(mesh: tuple[MeshSpec, Run]) -> None:
+    spec, run = mesh
+    plan = plan_mesh(spec)
+    addresses = {c.name: [fake_ip(f"{c.name}-gw")] for c in plan.clusters}
+    hostnames = {c.name: False for c in plan.clusters}
+    for cluster in plan.clusters:
+        planned = [validated(m) for m in cluster_manifests(spec, cluster, addresses, hostnames)]
+        registered = [
+            {key: r.plain[key] for key in ("apiVersion", "kind", "metadata", "spec")}
+            for r in run.resources
+            if r.type.startswith(("kubernetes:networking.istio.io", "kubernetes:security.istio.io"))
+            and r.provider_name == f"{cluster.name}-k8s"
+        ]
+        key = lambda m: (m["kind"], m["metadata"]["name"])  # noqa: E731
+        assert sorted(registered, key=key) == sorted(planned, key=key), cluster.name
+
+
+def validated(manifest: dict[str, Any]) -> dict[str, Any]:
+    validate_istio(manifest)
+    return manifest
