@@ -21,13 +21,14 @@ import yaml
 from pulumi_policy.proxy import UNKNOWN_ARRAY_VALUE, UNKNOWN_OBJECT_VALUE, UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
 from meshlib.components.aws import MESH_PORTS as AWS_MESH_PORTS
+from meshlib.offline.program import placeholder_kubeconfig
 from meshlib.plan.values import EAST_WEST_GATEWAY_NAME
 from meshlib.spec.models import ISTIO_CHART_REPOSITORY
 from policy import rules
 from policy.rules import StackResource
 from tests.conftest import ROOT, STACKS, stack_name
 from tests.mocks import Run, run_program
-from tests.test_program import fake_kubeconfig, stack_config
+from tests.test_program import stack_config
 
 RELEASE = rules.HELM_RELEASE
 SECRET = rules.SECRET
@@ -512,7 +513,7 @@ def adopted_kubeconfig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Non
             if context and context not in contexts:
                 contexts.append(context)
     file = tmp_path_factory.mktemp("kube") / "config"
-    file.write_text(fake_kubeconfig(contexts))
+    file.write_text(placeholder_kubeconfig(contexts))
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("KUBECONFIG", str(file))
         yield
