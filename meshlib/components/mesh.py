@@ -136,7 +136,7 @@ class MultiClusterMesh(pulumi.ComponentResource):
                 # The remote's gateway pods are injected and configured by the primary, through
                 # the primary's gateway, once the primary watches this remote.
                 needs.append(self.gateways[cluster_plan.config_cluster])
-                needs += [s for s in self.remote_secrets if s.watched == cluster_plan.name]
+                needs += [s for s in self.remote_secrets if s.watched == cluster_plan.name]  # one per watcher
             source_ranges = None
             if spec.restrict_east_west_sources:
                 peers = plan.gateway_peers(cluster_plan.name, egress_known, control_plane_known)

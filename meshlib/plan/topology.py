@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 from meshlib.spec.models import ClusterSpec, MeshSpec, ServicePortSpec, is_ipv4
@@ -94,7 +95,15 @@ class MeshPlan:
 
     def watchers_of(self, name: str) -> tuple[str, ...]:
         """The primaries whose istiod reads cluster `name`'s API server."""
-        return tuple(cluster.name for cluster in self.clusters if name in cluster.watches)
+        return self._watchers.get(name, ())
+
+    @cached_property
+    def _watchers(self) -> dict[str, tuple[str, ...]]:
+        watchers: dict[str, list[str]] = {}
+        for cluster in self.clusters:
+            for watched in cluster.watches:
+                watchers.setdefault(watched, []).append(cluster.name)
+        return {name: tuple(found) for name, found in watchers.items()}
 
     def gateway_peers(
         self, name: str, egress_known: Mapping[str, bool], control_plane_egress_known: Mapping[str, bool]
