@@ -859,6 +859,7 @@ class EksCluster(MeshCluster):
         self.cloud = "aws"
         self.network = spec.network
         self.egress_ips = network.egress_ips
+        self.egress_known = network.egress_known
         # EKS's default control-plane egress (AWS_MANAGED) leaves from addresses AWS chooses, so a
         # remote's webhook calls to its primary's gateway cannot be admitted by IP.
         self.control_plane_egress_known = False

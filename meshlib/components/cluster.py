@@ -57,7 +57,7 @@ class MeshCluster(pulumi.ComponentResource):
     """Set when the cluster runs an east-west gateway."""
     egress_ips: pulumi.Output[list[str]]
     """Public IPs the cluster's nodes reach other clusters from; empty when unknown."""
-    egress_known: bool = True
+    egress_known: bool
     """Whether `egress_ips` is complete (False for adopted clusters and VPCs)."""
     control_plane_egress_known: bool
     """Whether `egress_ips` also covers calls the API server makes (webhooks)."""

@@ -128,13 +128,13 @@ class MultiClusterMesh(pulumi.ComponentResource):
             if not cluster_plan.east_west_gateway:
                 continue
             own_istiod = self.control_planes[cluster_plan.config_cluster].istiod
-            # The gateway's pods are injected through this cluster's own webhook (a remote's points at its primary).
+            # The gateway's pods are injected through the cluster's own webhook configuration.
             needs: list[pulumi.Resource] = list(
                 dict.fromkeys([self.control_planes[cluster_plan.name].istiod, own_istiod])
             )
             if not cluster_plan.is_primary:
-                # The remote's gateway pods are injected and configured by the primary, through
-                # the primary's gateway, once the primary watches this remote.
+                # A remote's webhook calls its primary's istiod, through the primary's gateway, and
+                # istiod serves the remote's proxies once it watches the remote.
                 needs.append(self.gateways[cluster_plan.config_cluster])
                 needs += [s for s in self.remote_secrets if s.watched == cluster_plan.name]  # one per watcher
             source_ranges = None
@@ -143,7 +143,7 @@ class MultiClusterMesh(pulumi.ComponentResource):
                 if peers is None:
                     pulumi.log.warn(
                         f"east-west gateway of {cluster_plan.name!r} stays open to all sources: a peer's egress "
-                        "(an adopted cluster, or GKE's control plane calling webhooks) is unknown"
+                        "is unknown (an adopted cluster's, or a remote's control plane calling the webhooks)"
                     )
                 else:
                     source_ranges = _cidrs(spec, [egress[peer] for peer in peers], admin=False)

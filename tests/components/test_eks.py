@@ -388,6 +388,7 @@ def test_adopted_vpc_creates_no_network() -> None:
     def build() -> None:
         eks = EksCluster("c1", EksClusterArgs(spec=adopted, api_access_cidrs=ADMIN))
         assert eks.aws_network.adopted and eks.control_plane_egress_known is False
+        assert eks.egress_known is False  # an adopted VPC's NAT addresses are not known
         assert eks.east_west is not None
         pulumi.export("egress", eks.egress_ips)
         pulumi.export("addresses", eks.east_west.addresses)

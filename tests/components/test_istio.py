@@ -42,6 +42,7 @@ class StandInCluster(MeshCluster):
             addresses=pulumi.Output.from_input([fake_ip(f"{name}-gw")]), annotations={"cloud/annotation": cloud}
         )
         self.egress_ips = pulumi.Output.from_input([fake_ip(f"{name}-egress")])
+        self.egress_known = True
         self.control_plane_egress_known = cloud == "aws"
         self.register_outputs({})
 
