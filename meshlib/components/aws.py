@@ -13,7 +13,8 @@ gets its AWS permissions through EKS Pod Identity (no OIDC provider, no IRSA ann
 
 With `east_west_internal` the NLB is internal instead and pinned to fixed private
 addresses (`aws-load-balancer-private-ipv4-addresses`, the 10th host of each private
-subnet), for networks joined by peering, a transit gateway or a VPN.
+subnet, reserved before the cluster exists), for networks joined by peering, a transit
+gateway or a VPN.
 """
 
 from __future__ import annotations
