@@ -26,15 +26,22 @@ def test_import_the_mesh_puts_an_app_on_the_meshs_clusters() -> None:
         ("central-shop", "mesh1-central-k8s"),
     }
     for namespace in namespaces:
-        assert any(d.endswith("-istio-istiod") for d in namespace.dependencies)
+        cluster = namespace.name.removesuffix("-shop")
+        assert any(d.endswith(f"::mesh1-{cluster}-istio-istiod") for d in namespace.dependencies)
     assert run.outputs["mesh"]["exportedServices"] == ["reviews.default.svc.central.local -> east"]
 
 
 def test_bring_your_own_clusters() -> None:
     run = run_example("bring-your-own-clusters")
-    names = {r.name for r in run.resources}
-    assert {"byo-payments", "byo-catalog"} <= names  # the caller's clusters, not the mesh's
-    assert not any(r.name in ("byo-payments-eks", "byo-catalog-gke") and r.parent_name == "byo" for r in run.resources)
+    # Exactly the caller's two clusters, parented to the program, none built by the mesh.
+    components = [r for r in run.resources if r.type in ("meshlib:index:EksCluster", "meshlib:index:GkeCluster")]
+    assert sorted((r.name, r.parent_name) for r in components) == [
+        ("byo-catalog", "istio-multicluster-test"),
+        ("byo-payments", "istio-multicluster-test"),
+    ]
+    assert (
+        len([r for r in run.resources if r.type in ("aws:eks/cluster:Cluster", "gcp:container/cluster:Cluster")]) == 2
+    )
     node_group = next(r for r in run.resources if r.type == "aws:eks/nodeGroup:NodeGroup")
     assert node_group.plain["instanceTypes"] == ["m6i.xlarge"]
     eks = next(r for r in run.resources if r.type == "aws:eks/cluster:Cluster")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import runpy
 from collections import Counter
@@ -129,9 +130,18 @@ def test_every_kubernetes_resource_uses_its_own_clusters_provider(stack: Path) -
     run = run_stack(stack)
     providers = {r.name for r in run.mocks.of_type("pulumi:providers:kubernetes")}
     assert providers == {f"{spec.mesh_id}-{c.name}-k8s" for c in spec.clusters}
-    for resource in run.resources:
-        if resource.type.startswith(KUBERNETES):
-            assert resource.provider_name in providers, f"{resource.name} is on the default provider"
+    names = sorted((c.name for c in spec.clusters), key=len, reverse=True)
+    kubernetes = [r for r in run.resources if r.type.startswith(KUBERNETES)]
+    assert kubernetes
+    for resource in kubernetes:
+        # The cluster a resource is for is in its name; a reader token belongs to the watched cluster.
+        local = resource.name.removeprefix(f"{spec.mesh_id}-")
+        if "-watches-" in local:
+            watcher, watched = local.split("-watches-")
+            owner = next(n for n in names if watched.startswith(f"{n}-")) if "-reader-token" in local else watcher
+        else:
+            owner = next(n for n in names if local.startswith(f"{n}-"))
+        assert resource.provider_name == f"{spec.mesh_id}-{owner}-k8s", resource.name
 
 
 def test_stack_outputs(stack: Path) -> None:
@@ -141,9 +151,18 @@ def test_stack_outputs(stack: Path) -> None:
     assert run.secret_outputs == {"kubeconfigs"}
     assert set(run.outputs["clusters"]) == {c.name for c in spec.clusters}
     assert set(run.outputs["kubeconfigs"]) == {c.name for c in spec.clusters}
+    plan = plan_mesh(spec)
     for name, outputs in run.outputs["clusters"].items():
+        cluster = plan.cluster(name)
         assert outputs["endpoint"].startswith("https://"), name
+        assert (outputs["cloud"], outputs["network"], outputs["role"]) == (cluster.cloud, cluster.network, cluster.role)
         assert outputs["istioRevision"] == "default"
+        if cluster.east_west_gateway:
+            address = outputs["eastWestAddress"]
+            configured = next(c.east_west_address for c in spec.clusters if c.name == name)
+            assert address == configured if configured else ipaddress.IPv4Address(address)
+        else:
+            assert outputs["eastWestAddress"] is None
     assert run.outputs["mesh"]["meshId"] == spec.mesh_id
     assert json.dumps(run.outputs["mesh"])  # plain data
 

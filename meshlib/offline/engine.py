@@ -176,18 +176,26 @@ class _RecordingMonitor(MockMonitor):
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method's name
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != "pulumi:pulumi:Stack":
-            with self.lock:  # registrations run on several threads: find this one by type and name
-                registered = next(
-                    r
-                    for r in reversed(self.mesh_mocks.resources)
-                    if r.type == request.type and r.name == request.name and not r.urn
-                )
-                registered.urn = response.urn
-                registered.parent = request.parent
-                registered.dependencies = tuple(request.dependencies)
-                registered.additional_secret_outputs = tuple(request.additionalSecretOutputs)
-                registered.custom = bool(request.custom)
+            self._complete(request, response.urn, custom=bool(request.custom))
         return response
+
+    def ReadResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method's name
+        response = super().ReadResource(request)  # type: ignore[no-untyped-call]
+        self._complete(request, response.urn, custom=True)
+        return response
+
+    def _complete(self, request: Any, urn: str, custom: bool) -> None:
+        with self.lock:  # registrations run on several threads: find this one by type and name
+            registered = next(
+                r
+                for r in reversed(self.mesh_mocks.resources)
+                if r.type == request.type and r.name == request.name and not r.urn
+            )
+            registered.urn = urn
+            registered.parent = request.parent
+            registered.dependencies = tuple(request.dependencies)
+            registered.additional_secret_outputs = tuple(request.additionalSecretOutputs)
+            registered.custom = custom
 
 
 @dataclass
