@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel
 
 from meshlib.spec import ConfigError, MeshSpec, load_spec, load_spec_file, parse_spec
+from meshlib.spec.loader import default_cidr_warnings
 from meshlib.spec.rules import cidrs_of
 from tests.conftest import ROOT, example
 
@@ -371,3 +372,30 @@ def test_default_cidrs_do_not_move_when_other_clusters_come_and_go() -> None:
     config["clusters"].insert(0, {"name": "north", "cloud": "gcp", "project": "p1", "region": "us-central1"})
     changed = {c.name: cidrs_of(c) for c in parse_spec(config).clusters}
     assert changed["central"] == full["central"] and changed["west"] == full["west"]
+
+
+def test_a_clash_of_default_cidrs_is_reported_with_what_to_pin() -> None:
+    config = valid()
+    config["services"] = []
+    config["clusters"].append({"name": "c203", "cloud": "aws", "region": "us-east-1", "network": "n9"})
+    west = next(c for c in parse_spec(config).clusters if c.name == "west")
+    assert (str(west.vpc_cidr), str(west.service_cidr)) == ("10.116.0.0/16", "10.117.0.0/20")  # moved off c203's
+    assert default_cidr_warnings(config) == [
+        "cluster 'west': its default CIDRs clash with another cluster's and were moved, so they can move again "
+        "when that cluster goes; pin them in mesh:clusters: vpcCidr: 10.116.0.0/16, serviceCidr: 10.117.0.0/20"
+    ]
+    config["clusters"][2].update(vpcCidr="10.116.0.0/16", serviceCidr="10.117.0.0/20")  # pinned as told
+    assert default_cidr_warnings(config) == []
+    config["clusters"].pop()  # c203 goes: west stays put
+    west = next(c for c in parse_spec(config).clusters if c.name == "west")
+    assert (str(west.vpc_cidr), str(west.service_cidr)) == ("10.116.0.0/16", "10.117.0.0/20")
+
+
+def test_load_spec_warns_about_moved_defaults() -> None:
+    from tests.mocks import run_program
+
+    config = valid()
+    config["services"] = []
+    config["clusters"].append({"name": "c203", "cloud": "aws", "region": "us-east-1", "network": "n9"})
+    run = run_program(load_spec, config={f"mesh:{key}": value for key, value in config.items()})
+    assert [w for w in run.warnings if w.startswith("cluster 'west': its default CIDRs clash")]

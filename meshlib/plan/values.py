@@ -1,8 +1,9 @@
 """Helm values of the `base`, `istiod` and east-west `gateway` releases, per cluster role.
 
 The istiod chart has no values schema: Helm ignores a misspelt key without a word.
-Every path set here is pinned by `tests/test_chart_values.py`, checked against the
-charts of `meshlib.spec.models.DEFAULT_ISTIO_VERSION`.
+Every path set here is listed in `meshlib.plan.value_paths.PATHS` (checked against the
+charts of `meshlib.spec.models.DEFAULT_ISTIO_VERSION`); `tests/test_chart_values.py`
+fails when a path strays from that list.
 Deploy-time values (a gateway address, a load-balancer IP) are parameters: plain
 strings in tests, Pulumi Outputs in components.
 """

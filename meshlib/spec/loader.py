@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from meshlib.spec import rules
-from meshlib.spec.defaults import fill_defaults
+from meshlib.spec.defaults import fill_defaults, moved_defaults
 from meshlib.spec.models import MeshSpec
 from meshlib.spec.problems import ConfigError, Problem, key_path
 
@@ -49,6 +49,17 @@ def parse_spec(raw: Mapping[str, Any]) -> MeshSpec:
     return fill_defaults(spec)
 
 
+def default_cidr_warnings(raw: Mapping[str, Any]) -> list[str]:
+    """Warnings for clusters whose default CIDRs moved off a clash (call after `parse_spec` succeeded)."""
+    referenced = secret_keys(raw)
+    spec = MeshSpec.model_validate({key: value for key, value in raw.items() if key not in referenced})
+    return [
+        f"cluster {name!r}: its default CIDRs clash with another cluster's and were moved, so they can "
+        f"move again when that cluster goes; pin them in mesh:clusters: {pin}"
+        for name, pin in moved_defaults(spec).items()
+    ]
+
+
 def load_spec() -> MeshSpec:
     """Read and validate the `mesh:*` configuration of the running Pulumi stack."""
     prefix = f"{NAMESPACE}:"
@@ -58,7 +69,10 @@ def load_spec() -> MeshSpec:
         for key in sorted(keys)
         if key.startswith(prefix)
     }
-    return parse_spec(raw)
+    spec = parse_spec(raw)
+    for warning in default_cidr_warnings(raw):
+        pulumi.log.warn(warning)
+    return spec
 
 
 def load_spec_file(path: str | Path) -> MeshSpec:

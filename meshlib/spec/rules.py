@@ -9,6 +9,8 @@ import ipaddress
 from collections import Counter
 from collections.abc import Iterator
 
+from pydantic.alias_generators import to_camel
+
 from meshlib.spec.models import ClusterSpec, MeshSpec
 from meshlib.spec.problems import Problem, key_path
 
@@ -51,11 +53,6 @@ def cidrs_of(cluster: ClusterSpec) -> dict[str, ipaddress.IPv4Network]:
     return {key: value for key, value in ranges.items() if value is not None}
 
 
-def _camel(field: str) -> str:
-    head, *rest = field.split("_")
-    return head + "".join(word.title() for word in rest)
-
-
 def check(spec: MeshSpec) -> list[Problem]:
     """Every cross-field problem of `spec`, sorted by key."""
     problems = [
@@ -91,7 +88,7 @@ def _cloud_fields(spec: MeshSpec) -> Iterator[Problem]:
             value = getattr(cluster, field)
             if value not in (None, []) and cluster.cloud not in clouds:
                 yield Problem(
-                    _at("clusters", index, _camel(field)),
+                    _at("clusters", index, to_camel(field)),
                     f"not used with cloud {cluster.cloud!r} (only with {' or '.join(clouds)}): remove it",
                 )
         if cluster.cloud in ("aws", "gcp") and not cluster.region:
@@ -113,9 +110,9 @@ def _cloud_fields(spec: MeshSpec) -> Iterator[Problem]:
         for field in ("public_subnet_ids", "private_subnet_ids"):
             ids = getattr(cluster, field)
             if ids and not cluster.vpc_id:
-                yield Problem(_at("clusters", index, _camel(field)), "only with `vpcId` (an existing VPC)")
+                yield Problem(_at("clusters", index, to_camel(field)), "only with `vpcId` (an existing VPC)")
             elif ids and len(ids) < 2:
-                yield Problem(_at("clusters", index, _camel(field)), "EKS needs subnets in at least two zones")
+                yield Problem(_at("clusters", index, to_camel(field)), "EKS needs subnets in at least two zones")
         if cluster.vpc_id and cluster.vpc_cidr:
             yield Problem(_at("clusters", index, "vpcCidr"), "give `vpcCidr` only for a VPC meshlib creates")
         if cluster.cloud == "gcp" and len(cluster.name) > _GKE_NAME_LIMIT:
