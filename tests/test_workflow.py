@@ -45,14 +45,18 @@ def test_offline_plan_diffs_every_stack_and_keeps_one_comment() -> None:
     assert "for file in stacks/Pulumi.*.yaml" in script
     assert '--base "origin/${{ github.base_ref }}"' in script and "--markdown" in script
     assert "test $? -eq 1" in script  # "changed" is not a failure
+    assert any('>> "$GITHUB_STEP_SUMMARY"' in step.get("run", "") for step in steps(job))
     poster = next(step for step in steps(job) if step.get("uses", "").startswith("actions/github-script@"))
     assert "updateComment" in poster["with"]["script"] and "createComment" in poster["with"]["script"]
     assert "meshlib-offline-plan" in poster["with"]["script"]
+    assert poster["if"] == "github.event.pull_request.head.repo.full_name == github.repository"  # not forks
 
 
 def test_pulumi_preview_only_with_cloud_credentials() -> None:
     job = workflow()["jobs"]["pulumi-preview"]
-    assert "vars.PULUMI_PREVIEW == 'true'" in job["if"]
+    assert job["if"] == (
+        "vars.PULUMI_PREVIEW == 'true' && github.event.pull_request.head.repo.full_name == github.repository"
+    )
     assert job["permissions"]["id-token"] == "write"  # OIDC, no stored cloud keys
     uses = [step.get("uses", "") for step in steps(job)]
     assert any(u.startswith("aws-actions/configure-aws-credentials@") for u in uses)
