@@ -60,35 +60,33 @@ BAD_CONFIGS = [
     pytest.param(_set("mode", value="mesh-federation"), "mesh:mode", id="mode"),
     pytest.param(_set("meshId", value="Mesh_1"), "mesh:meshId", id="mesh-id"),
     pytest.param(_set("adminCidr", value=["10.0.0.0/8"]), "mesh:adminCidr", id="top-level-typo"),
-    pytest.param(_set("adminCidrs", value=["10.0.0.300/8"]), r"mesh:adminCidrs\[0\]", id="admin-cidr"),
+    pytest.param(_set("adminCidrs", value=["10.0.0.300/8"]), "mesh:adminCidrs[0]", id="admin-cidr"),
     pytest.param(_set("trustDomain", value="Not A Domain"), "mesh:trustDomain", id="trust-domain"),
     pytest.param(_set("clusters", value=[]), "mesh:clusters", id="no-clusters"),
     # istio
-    pytest.param(_set("istio", "version", value="1.29.2"), r"mesh:istio\.version", id="istio-version"),
-    pytest.param(_set("istio", "version", value=1.3), r"mesh:istio\.version", id="istio-version-number"),
-    pytest.param(_set("istio", "revision", value="default"), r"mesh:istio\.revision", id="istio-revision"),
-    pytest.param(_set("istio", "hub", value="docker.io/istio"), r"mesh:istio\.hub", id="istio-typo"),
+    pytest.param(_set("istio", "version", value="1.29.2"), "mesh:istio.version", id="istio-version"),
+    pytest.param(_set("istio", "version", value=1.3), "mesh:istio.version", id="istio-version-number"),
+    pytest.param(_set("istio", "revision", value="default"), "mesh:istio.revision", id="istio-revision"),
+    pytest.param(_set("istio", "hub", value="docker.io/istio"), "mesh:istio.hub", id="istio-typo"),
     # clusters
-    pytest.param(_set("clusters", 1, "cloud", value="azure"), r"mesh:clusters\[1\]\.cloud", id="cloud"),
-    pytest.param(_set("clusters", 0, "name", value="East_1"), r"mesh:clusters\[0\]\.name", id="cluster-name"),
-    pytest.param(_set("clusters", 1, "name", value="east"), r"mesh:clusters\[1\]\.name", id="duplicate-name"),
-    pytest.param(_set("clusters", 0, "region", value=...), r"mesh:clusters\[0\]\.region", id="no-region"),
-    pytest.param(_set("clusters", 0, "nodes", "min", value=9), r"mesh:clusters\[0\]\.nodes\.min", id="nodes"),
-    pytest.param(_set("clusters", 0, "vpcCidr", value="192.0.2.0/24"), r"mesh:clusters\[0\]\.vpcCidr", id="vpc"),
-    pytest.param(
-        _set("clusters", 0, "kubernetesVersion", value=1.33), r"mesh:clusters\[0\]\.kubernetesVersion", id="k8s"
-    ),
-    pytest.param(_set("clusters", 1, "role", value="remote"), r"mesh:clusters\[1\]\.role", id="role"),
-    pytest.param(_set("clusters", 1, "network", value="net-aws"), r"mesh:clusters\[1\]\.network", id="cross-cloud"),
-    pytest.param(_set("clusters", 1, "regoin", value="x"), r"mesh:clusters\[1\]\.regoin", id="cluster-typo"),
+    pytest.param(_set("clusters", 1, "cloud", value="azure"), "mesh:clusters[1].cloud", id="cloud"),
+    pytest.param(_set("clusters", 0, "name", value="East_1"), "mesh:clusters[0].name", id="cluster-name"),
+    pytest.param(_set("clusters", 1, "name", value="east"), "mesh:clusters[1].name", id="duplicate-name"),
+    pytest.param(_set("clusters", 0, "region", value=...), "mesh:clusters[0].region", id="no-region"),
+    pytest.param(_set("clusters", 0, "nodes", "min", value=9), "mesh:clusters[0].nodes.min", id="nodes"),
+    pytest.param(_set("clusters", 0, "vpcCidr", value="192.0.2.0/24"), "mesh:clusters[0].vpcCidr", id="vpc"),
+    pytest.param(_set("clusters", 0, "kubernetesVersion", value=1.33), "mesh:clusters[0].kubernetesVersion", id="k8s"),
+    pytest.param(_set("clusters", 1, "role", value="remote"), "mesh:clusters[1].role", id="role"),
+    pytest.param(_set("clusters", 1, "network", value="net-aws"), "mesh:clusters[1].network", id="cross-cloud"),
+    pytest.param(_set("clusters", 1, "regoin", value="x"), "mesh:clusters[1].regoin", id="cluster-typo"),
     # services
-    pytest.param(_set("services", 0, "cluster", value="south"), r"mesh:services\[0\]\.cluster", id="exporter"),
+    pytest.param(_set("services", 0, "cluster", value="south"), "mesh:services[0].cluster", id="exporter"),
     pytest.param(
-        _set("services", 0, "consumers", value=["central"]), r"mesh:services\[0\]\.consumers\[0\]", id="self-import"
+        _set("services", 0, "consumers", value=["central"]), "mesh:services[0].consumers[0]", id="self-import"
     ),
     pytest.param(
         _set("services", 0, "ports", 0, "number", value=70000),
-        r"mesh:services\[0\]\.ports\[0\]\.number",
+        "mesh:services[0].ports[0].number",
         id="port-range",
     ),
 ]
@@ -101,8 +99,9 @@ def test_a_config_error_stops_the_program_before_any_resource(
     config = multi_primary()
     mutate(config)
     mocks = MeshMocks()
-    with pytest.raises(ConfigError, match=key):
+    with pytest.raises(ConfigError) as caught:
         run_config(config, mocks)
+    assert key in {problem.key for problem in caught.value.problems}, caught.value
     assert mocks.resources == []
 
 

@@ -6,6 +6,9 @@ so the change shows up in review as a diff of YAML.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -21,3 +24,20 @@ def test_generated_output_matches_the_golden_file(
     golden = ROOT / "tests" / "golden" / f"{stack_name(stack)}.yaml"
     assert main(["plan", "--stack", str(stack), "--format", "yaml"]) == 0
     assert capsys.readouterr().out == golden.read_text(), "run scripts/update-golden and review the diff"
+
+
+def test_plans_do_not_depend_on_the_hash_seed() -> None:
+    """Two processes with different string hashing plan the same bytes (no set-order leaks)."""
+
+    def plan(seed: str) -> str:
+        return subprocess.run(
+            [sys.executable, "-m", "meshlib", "plan", "--stack", "primary-remote", "--format", "json"],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+
+    first = plan("1")
+    assert first and first == plan("2")

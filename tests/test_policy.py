@@ -277,6 +277,11 @@ def test_east_west_gateway_mesh_ports_only(props: dict[str, Any], violations: in
         ),
         pytest.param(remote_secret(kubeconfig({"token": "t", "username": "admin", "password": "x"})), 1, id="basic"),
         pytest.param(
+            remote_secret(kubeconfig({"token": "eyJ.secret.sig", "exec": {"command": "aws"}})),
+            1,
+            id="violation-with-a-token-does-not-print-it",
+        ),
+        pytest.param(
             remote_secret(kubeconfig({"exec": {"command": "aws"}}), encoded=True), 1, id="exec-in-base64-data"
         ),
         pytest.param(remote_secret(kubeconfig({})), 1, id="no-credentials"),

@@ -400,3 +400,31 @@ def test_each_cluster_gets_exactly_the_planned_istio_resources(mesh: tuple[MeshS
 def validated(manifest: dict[str, Any]) -> dict[str, Any]:
     validate_istio(manifest)
     return manifest
+
+
+def test_bring_your_own_root_ca() -> None:
+    root_pem = "-----BEGIN CERTIFICATE-----\nour-root\n-----END CERTIFICATE-----\n"
+    key_pem = "-----BEGIN PRIVATE KEY-----\nour-root-key\n-----END PRIVATE KEY-----\n"
+    raw = {
+        "meshId": "mesh1",
+        **TOPOLOGIES["multi-primary-2"],
+        "rootCa": {"certificate": "rootCert", "privateKey": "rootKey"},
+        "rootCert": root_pem,
+        "rootKey": key_pem,
+    }
+    spec = parse_spec(raw)
+
+    def build() -> None:
+        handles = {c.name: StandInCluster(c.name, c.cloud, str(c.network)) for c in spec.clusters}
+        MultiClusterMesh("mesh1", MultiClusterMeshArgs(spec=spec, clusters=handles))
+
+    run = run_program(build, config={"mesh:rootCert": root_pem, "mesh:rootKey": key_pem})
+    assert not run.mocks.of_type("tls:index/selfSignedCert:SelfSignedCert")
+    cacerts = [r for r in run.mocks.of_type("kubernetes:core/v1:Secret") if r.name.endswith("-cacerts")]
+    assert len(cacerts) == 2
+    assert {c.plain["stringData"]["root-cert.pem"] for c in cacerts} == {root_pem}
+    signed = run.mocks.of_type("tls:index/locallySignedCert:LocallySignedCert")
+    assert len(signed) == 2
+    for cert in signed:
+        assert cert.plain["caCertPem"] == root_pem
+        assert cert.plain["caPrivateKeyPem"] == key_pem and cert.is_secret("caPrivateKeyPem")
