@@ -13,4 +13,5 @@ mesh = meshlib.MultiClusterMesh(spec.mesh_id, meshlib.MultiClusterMeshArgs(spec=
 
 pulumi.export("mesh", mesh.summary())
 pulumi.export("clusters", mesh.cluster_outputs())
+pulumi.export("certificateExpiry", mesh.trust.expiry)
 pulumi.export("kubeconfigs", pulumi.Output.secret({name: c.kubeconfig for name, c in mesh.clusters.items()}))

@@ -21,7 +21,7 @@ import jsonschema
 import yaml
 
 from meshlib.plan import gateway_values, plan_mesh
-from meshlib.plan.value_paths import CHECKED_AGAINST, PATHS, leaf_paths
+from meshlib.plan.value_paths import CHECKED_AGAINST, PATHS, covered, leaf_paths
 from meshlib.spec import load_spec_file
 
 # Read by the charts' templates though absent from their values.yaml (profiles, revisions; istiod's
@@ -62,7 +62,7 @@ def main(charts: Path) -> int:
         spec = load_spec_file(stack)
         for cluster in plan_mesh(spec).clusters:
             values = gateway_values(spec, cluster, {"example/annotation": "x"}, "192.0.2.1", ["192.0.2.0/24"])
-            assert set(leaf_paths(values)) <= PATHS["gateway"] | {"service.annotations.example/annotation"}
+            assert all(covered(path, PATHS["gateway"]) for path in leaf_paths(values))
             try:
                 jsonschema.validate(values, schema)
                 print(f"ok  gateway schema: {stack.name} {cluster.name}")

@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 
 from meshlib.plan import base_values, gateway_values, istiod_values, plan_mesh
-from meshlib.plan.value_paths import CHECKED_AGAINST, PATHS, leaf_paths
+from meshlib.plan.value_paths import CHECKED_AGAINST, PATHS, covered, leaf_paths
 from meshlib.spec import DEFAULT_ISTIO_VERSION, MeshSpec, parse_spec
 from tests.conftest import example
 
@@ -57,10 +57,6 @@ def variants() -> list[MeshSpec]:
         ],
     }
     return [example("multi-primary"), example("primary-remote"), example("existing"), parse_spec(hub_and_spokes)]
-
-
-def covered(path: str, allowed: frozenset[str]) -> bool:
-    return any(path == known or path.startswith(f"{known}.") for known in allowed)
 
 
 def test_paths_were_checked_against_the_default_version() -> None:

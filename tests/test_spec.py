@@ -16,7 +16,6 @@ import yaml
 from pydantic import BaseModel
 
 from meshlib.spec import ConfigError, MeshSpec, load_spec, load_spec_file, parse_spec
-from meshlib.spec.loader import default_cidr_warnings
 from meshlib.spec.rules import cidrs_of
 from tests.conftest import ROOT, example
 
@@ -196,7 +195,7 @@ BAD_CONFIGS: list[tuple[str, Callable[[dict[str, Any]], None], str, str]] = [
         "GKE name too long",
         _set("clusters.1.name", "c" * 41),
         "mesh:clusters[1].name",
-        "at most 40 characters",
+        "over the limit of 40",
     ),
     (
         "clusters on one AWS network in different VPCs",
@@ -340,7 +339,7 @@ def test_load_spec_reads_pulumi_config_like_the_file() -> None:
         {key: value if isinstance(value, str) else json.dumps(value) for key, value in config.items()}
     )
     try:
-        assert load_spec() == load_spec_file(path)
+        assert load_spec() == load_spec_file(path, stack=pulumi.get_stack())
     finally:
         pulumi.runtime.set_all_config({})
 
@@ -374,28 +373,39 @@ def test_default_cidrs_do_not_move_when_other_clusters_come_and_go() -> None:
     assert changed["central"] == full["central"] and changed["west"] == full["west"]
 
 
-def test_a_clash_of_default_cidrs_is_reported_with_what_to_pin() -> None:
+def test_adding_a_cluster_whose_defaults_would_clash_is_refused_with_what_to_pin() -> None:
     config = valid()
     config["services"] = []
+    before = {c.name: cidrs_of(c) for c in parse_spec(config).clusters}
     config["clusters"].append({"name": "c203", "cloud": "aws", "region": "us-east-1", "network": "n9"})
-    west = next(c for c in parse_spec(config).clusters if c.name == "west")
-    assert (str(west.vpc_cidr), str(west.service_cidr)) == ("10.116.0.0/16", "10.117.0.0/20")  # moved off c203's
-    assert default_cidr_warnings(config) == [
-        "cluster 'west': its default CIDRs clash with another cluster's and were moved, so they can move again "
-        "when that cluster goes; pin them in mesh:clusters: vpcCidr: 10.116.0.0/16, serviceCidr: 10.117.0.0/20"
+    with pytest.raises(ConfigError) as caught:
+        parse_spec(config)
+    assert [str(p) for p in caught.value.problems] == [
+        "mesh:clusters[3]: the default ranges of cluster 'c203' would lie in 10.112.0.0/14, which cluster 'west' "
+        "already takes; pin them: vpcCidr: 10.116.0.0/16, serviceCidr: 10.117.0.0/20"
     ]
-    config["clusters"][2].update(vpcCidr="10.116.0.0/16", serviceCidr="10.117.0.0/20")  # pinned as told
-    assert default_cidr_warnings(config) == []
-    config["clusters"].pop()  # c203 goes: west stays put
-    west = next(c for c in parse_spec(config).clusters if c.name == "west")
-    assert (str(west.vpc_cidr), str(west.service_cidr)) == ("10.116.0.0/16", "10.117.0.0/20")
+    config["clusters"][3].update(vpcCidr="10.116.0.0/16", serviceCidr="10.117.0.0/20")  # pinned as told
+    after = {c.name: cidrs_of(c) for c in parse_spec(config).clusters}
+    assert {name: after[name] for name in before} == before  # nobody already there moved
 
 
-def test_load_spec_warns_about_moved_defaults() -> None:
-    from tests.mocks import run_program
-
+def test_an_aws_network_owns_a_vpc_block_that_stays_when_its_first_cluster_goes() -> None:
     config = valid()
     config["services"] = []
-    config["clusters"].append({"name": "c203", "cloud": "aws", "region": "us-east-1", "network": "n9"})
-    run = run_program(load_spec, config={f"mesh:{key}": value for key, value in config.items()})
-    assert [w for w in run.warnings if w.startswith("cluster 'west': its default CIDRs clash")]
+    block = parse_spec(config).networks["net-aws"].vpc_cidr
+    assert block is not None and block.prefixlen == 24
+    config["clusters"].pop(0)  # east, the first cluster of net-aws, goes
+    assert parse_spec(config).networks["net-aws"].vpc_cidr == block
+
+
+def test_cloud_names_carry_the_stack_and_refuse_to_be_cut() -> None:
+    config = valid()
+    assert parse_spec(config, stack="prod").name_prefix == "mesh1-prod"
+    assert parse_spec(config, stack="Prod_EU.1").name_prefix == "mesh1-prod-eu-1"
+    assert parse_spec({**config, "namePrefix": ""}, stack="prod").name_prefix == ""
+    with pytest.raises(ConfigError) as caught:
+        parse_spec(config, stack="production-europe-west")
+    assert [str(p) for p in caught.value.problems] == [
+        "mesh:clusters[1].name: the service account id 'mesh1-production-europe-west-central' has 36 characters, "
+        "over the limit of 30: shorten it or mesh:namePrefix (now 'mesh1-production-europe-west')"
+    ]

@@ -32,7 +32,9 @@ import pulumi_kubernetes as k8s
 
 from meshlib.components.cluster import EastWestExposure, MeshCluster, child_opts
 from meshlib.plan.credentials import exec_kubeconfig
+from meshlib.spec.defaults import default_network_block
 from meshlib.spec.models import ClusterSpec
+from meshlib.spec.names import EksNames, join
 
 __all__ = [
     "DEFAULT_INSTANCE_TYPE",
@@ -42,11 +44,14 @@ __all__ = [
     "LBC_CHART_VERSION",
     "LBC_IAM_POLICY",
     "LBC_SERVICE_ACCOUNT",
+    "CROSS_ZONE",
     "MESH_PORTS",
+    "READINESS_GATE_LABEL",
     "AwsNetwork",
     "AwsNetworkArgs",
     "EksCluster",
     "EksClusterArgs",
+    "token_command",
 ]
 
 DEFAULT_INSTANCE_TYPE = "m6i.large"
@@ -61,6 +66,13 @@ LBC_CHART_REPOSITORY = "https://aws.github.io/eks-charts"
 LBC_SERVICE_ACCOUNT = "aws-load-balancer-controller"
 _LBC_NAMESPACE = "kube-system"
 _LB = "service.beta.kubernetes.io/aws-load-balancer"
+_ELB_ROLE = "kubernetes.io/role/elb"
+_INTERNAL_ELB_ROLE = "kubernetes.io/role/internal-elb"
+
+CROSS_ZONE = "load_balancing.cross_zone.enabled=true"
+"""NLB attribute: each EIP reaches gateway pods in every zone, so none goes dark with its zone's pods."""
+READINESS_GATE_LABEL = "elbv2.k8s.aws/pod-readiness-gate-inject"
+"""Namespace label: the controller injects a readiness gate that waits for the pod's NLB target to be healthy."""
 
 _ELB_TAG = "aws:RequestTag/elbv2.k8s.aws/cluster"
 _ELB_RESOURCE_TAG = "aws:ResourceTag/elbv2.k8s.aws/cluster"
@@ -287,15 +299,6 @@ def _trust(*principals: str, actions: Sequence[str] = ("sts:AssumeRole",)) -> st
     )
 
 
-def _iam_name(cluster: str, suffix: str) -> str:
-    """`<cluster>-<suffix>`, shortened deterministically to IAM's 64 characters."""
-    name = f"{cluster}-{suffix}"
-    if len(name) <= 64:
-        return name
-    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
-    return f"{cluster[: 64 - len(suffix) - 10]}-{digest}-{suffix}"
-
-
 def _zone_letter(index: int) -> str:
     return chr(ord("a") + index)
 
@@ -303,6 +306,31 @@ def _zone_letter(index: int) -> str:
 def _fixed_host(cidr: str) -> str:
     """The address the internal east-west NLB takes in a subnet: its 10th host."""
     return str(ipaddress.IPv4Network(cidr).network_address + 10)
+
+
+def token_command(cluster: str, region: str, profile: str | None, role_arn: str | None) -> list[str]:
+    """`aws eks get-token` arguments, as the identity Pulumi deploys with."""
+    args = ["eks", "get-token", "--cluster-name", cluster, "--region", region, "--output", "json"]
+    if profile:
+        args += ["--profile", profile]
+    if role_arn:
+        args += ["--role-arn", role_arn]
+    return args
+
+
+def _deployer_identity(args: EksClusterArgs) -> tuple[str | None, str | None]:
+    """The profile and role of the kubeconfig: given, else the `aws` provider's stack config."""
+    if args.aws_profile is not None or args.aws_role_arn is not None:
+        return args.aws_profile, args.aws_role_arn
+    config = pulumi.Config("aws")
+    roles = config.get_object("assumeRoles") or []  # pulumi-aws 7: a chain; the last role is the one used
+    role = roles[-1].get("roleArn") if isinstance(roles, list) and roles and isinstance(roles[-1], dict) else None
+    return config.get("profile"), role
+
+
+def _labelled(cidrs: Sequence[pulumi.Input[str]]) -> list[tuple[str, pulumi.Input[str]]]:
+    """Each range with a name part that stays the same when others come and go."""
+    return [(cidr.replace(".", "-").replace("/", "-") if isinstance(cidr, str) else "vpc", cidr) for cidr in cidrs]
 
 
 def _nth(values: pulumi.Output[list[str]], index: int) -> pulumi.Output[str]:
@@ -332,6 +360,13 @@ class AwsNetworkArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
     zones: Sequence[str] = ()
     """Two availability-zone names to use; default the region's first two (sorted) where EKS runs."""
+    vpc_cidr: str | None = None
+    """The VPC's primary block, the network's own (its NAT subnets); default from the network's name
+    (`meshlib.spec.defaults.default_network_block`), as the spec fills `mesh:networks.<name>.vpcCidr`."""
+    name_prefix: str = ""
+    """Starts the `Name` tags, and the EKS cluster names in the subnets' `kubernetes.io/cluster/` tags."""
+    protect: bool = False
+    """Pulumi `protect` on the VPC and the NAT Elastic IPs (refused at preview, before anything is deleted)."""
 
 
 @dataclass
@@ -341,6 +376,8 @@ class _Subnets:
     private_cidrs: pulumi.Output[list[str]]
     public_count: int
     private_count: int
+    egress: list[pulumi.Resource] = field(default_factory=list)
+    """What the cluster's private subnets reach the internet through (NAT gateways, routes, IGW)."""
 
 
 class AwsNetwork(pulumi.ComponentResource):
@@ -417,6 +454,21 @@ class AwsNetwork(pulumi.ComponentResource):
         """How many private subnets `cluster_name` has (known before deployment)."""
         return self._of(cluster_name).private_count
 
+    def egress_path(self, cluster_name: str) -> list[pulumi.Resource]:
+        """The resources `cluster_name`'s nodes reach AWS APIs and the internet through (empty when adopted).
+
+        Whatever talks to AWS from inside the cluster (the load balancer controller removing its
+        NLB on destroy) must be deleted before these: make it depend on them.
+        """
+        return list(self._of(cluster_name).egress)
+
+    def ingress_cidrs(self, cluster_name: str) -> list[pulumi.Input[str]]:
+        """The VPC ranges the cluster's nodes admit the mesh ports from, one by one (a fixed count)."""
+        self._of(cluster_name)
+        if self.adopted:
+            return [*self.cidrs] or [self._adopted_block]
+        return list(self.cidrs)
+
     def _of(self, cluster_name: str) -> _Subnets:
         try:
             return self._subnets[cluster_name]
@@ -434,6 +486,7 @@ class AwsNetwork(pulumi.ComponentResource):
         self.vpc_id = pulumi.Output.from_input(vpc_id)
         self.cidrs = [str(cluster.vpc_cidr) for cluster in args.clusters if cluster.vpc_cidr is not None]
         vpc = aws.ec2.get_vpc_output(id=vpc_id, region=args.region, opts=pulumi.InvokeOutputOptions(parent=self))
+        self._adopted_block: pulumi.Output[str] = vpc.cidr_block
         self.vpc_cidrs = vpc.cidr_block_associations.apply(lambda blocks: [block.cidr_block for block in blocks])
         self.egress_ips = pulumi.Output.from_input([])
         self.egress_known = False
@@ -453,47 +506,51 @@ class AwsNetwork(pulumi.ComponentResource):
             )
 
     def _create(self, name: str, args: AwsNetworkArgs) -> None:
+        """A VPC whose primary block belongs to the network (NAT subnets), one more block per cluster.
+
+        Nothing the network needs hangs on one of its clusters, so clusters come and go
+        (the first one too) without replacing the VPC or its NAT gateways.
+        """
         region = args.region
-        net = args.network
+        protect = pulumi.ResourceOptions(protect=args.protect)
 
         def tags(label: str, **extra: str) -> dict[str, str]:
-            return {**args.tags, **extra, "Name": f"{net}-{label}"}
+            return {**args.tags, **extra, "Name": join(args.name_prefix, args.network, label)}
 
-        cidrs = [cluster.vpc_cidr for cluster in args.clusters]
-        self.cidrs = [str(cidr) for cidr in cidrs]
-        self.vpc_cidrs = pulumi.Output.from_input(list(self.cidrs))
+        block = ipaddress.IPv4Network(args.vpc_cidr or str(default_network_block(args.network)))
+        self.cidrs = [str(cluster.vpc_cidr) for cluster in args.clusters]
+        self.vpc_cidrs = pulumi.Output.from_input([str(block), *self.cidrs])
 
         vpc = aws.ec2.Vpc(
             f"{name}-vpc",
-            cidr_block=self.cidrs[0],
+            cidr_block=str(block),
             enable_dns_support=True,
             enable_dns_hostnames=True,
             region=region,
             tags=tags("vpc"),
-            opts=child_opts(self),
+            opts=child_opts(self, protect=args.protect),
         )
         self.vpc_id = vpc.id
-        # Subnets of a further cluster take their VPC id from the association, so they wait for it.
-        vpc_for: dict[str, pulumi.Output[str]] = {args.clusters[0].name: vpc.id}
-        for cluster in args.clusters[1:]:
-            association = aws.ec2.VpcIpv4CidrBlockAssociation(
+        # Subnets of a cluster take their VPC id from its block's association, so they wait for it.
+        vpc_for = {
+            cluster.name: aws.ec2.VpcIpv4CidrBlockAssociation(
                 f"{name}-{cluster.name}-cidr",
                 vpc_id=vpc.id,
                 cidr_block=str(cluster.vpc_cidr),
                 region=region,
                 opts=child_opts(self),
-            )
-            vpc_for[cluster.name] = association.vpc_id
+            ).vpc_id
+            for cluster in args.clusters
+        }
 
         gateway = aws.ec2.InternetGateway(
             f"{name}-igw", vpc_id=vpc.id, region=region, tags=tags("igw"), opts=child_opts(self)
         )
-
         zones = self._zones(args)
         public_routes = aws.ec2.RouteTable(
             f"{name}-public", vpc_id=vpc.id, region=region, tags=tags("public"), opts=child_opts(self)
         )
-        aws.ec2.Route(
+        internet = aws.ec2.Route(
             f"{name}-public-internet",
             route_table_id=public_routes.id,
             destination_cidr_block="0.0.0.0/0",
@@ -501,61 +558,50 @@ class AwsNetwork(pulumi.ComponentResource):
             region=region,
             opts=child_opts(self),
         )
+        egress: list[pulumi.Resource] = [gateway, internet]
 
-        public: dict[str, list[aws.ec2.Subnet]] = {}
-        private: dict[str, list[aws.ec2.Subnet]] = {}
-        private_cidrs: dict[str, list[str]] = {}
-        for cluster in args.clusters:
-            assert cluster.vpc_cidr is not None  # _check_network
-            quarters = list(cluster.vpc_cidr.subnets(new_prefix=cluster.vpc_cidr.prefixlen + 2))
-            # Private subnets take the first half (pods get VPC addresses), public ones the second.
-            layout = {"private": quarters[0:2], "public": quarters[2:4]}
-            owner = f"kubernetes.io/cluster/{cluster.name}"
-            public[cluster.name], private[cluster.name] = [], []
-            private_cidrs[cluster.name] = [str(cidr) for cidr in layout["private"]]
-            roles = (("public", "kubernetes.io/role/elb"), ("private", "kubernetes.io/role/internal-elb"))
-            for kind, role_tag in roles:
-                for index, cidr in enumerate(layout[kind]):
-                    label = f"{cluster.name}-{kind}-{_zone_letter(index)}"
-                    subnet = aws.ec2.Subnet(
-                        f"{name}-{label}",
-                        vpc_id=vpc_for[cluster.name],
-                        cidr_block=str(cidr),
-                        availability_zone=zones[index],
-                        region=region,
-                        tags=tags(label, **{role_tag: "1", owner: "shared"}),
-                        opts=child_opts(self),
-                    )
-                    (public if kind == "public" else private)[cluster.name].append(subnet)
-                    if kind == "public":
-                        aws.ec2.RouteTableAssociation(
-                            f"{name}-{label}-routes",
-                            route_table_id=public_routes.id,
-                            subnet_id=subnet.id,
-                            region=region,
-                            opts=child_opts(self),
-                        )
+        def public_subnet(
+            label: str, cidr: ipaddress.IPv4Network, index: int, vpc_id: pulumi.Input[str], **extra: str
+        ) -> tuple[aws.ec2.Subnet, aws.ec2.RouteTableAssociation]:
+            subnet = aws.ec2.Subnet(
+                f"{name}-{label}",
+                vpc_id=vpc_id,
+                cidr_block=str(cidr),
+                availability_zone=zones[index],
+                region=region,
+                tags=tags(label, **extra),
+                opts=child_opts(self),
+            )
+            association = aws.ec2.RouteTableAssociation(
+                f"{name}-{label}-routes",
+                route_table_id=public_routes.id,
+                subnet_id=subnet.id,
+                region=region,
+                opts=child_opts(self),
+            )
+            return subnet, association
 
-        # One NAT gateway per zone, in the first cluster's public subnets; private subnets of
-        # every cluster leave through the NAT gateway of their zone.
+        # One NAT gateway per zone, in the network's own subnets; every cluster's private subnets
+        # leave through the NAT gateway of their zone.
         nat_ips: list[pulumi.Output[str]] = []
-        first = args.clusters[0].name
-        for index in range(2):
+        private_routes: list[aws.ec2.RouteTable] = []
+        for index, cidr in enumerate(block.subnets(new_prefix=block.prefixlen + 1)):
             letter = _zone_letter(index)
+            subnet, association = public_subnet(f"nat-{letter}", cidr, index, vpc.id)
             address = aws.ec2.Eip(
                 f"{name}-nat-{letter}",
                 domain="vpc",
                 region=region,
                 tags=tags(f"nat-{letter}"),
-                opts=child_opts(self, depends_on=[gateway]),
+                opts=pulumi.ResourceOptions.merge(child_opts(self, depends_on=[gateway]), protect),
             )
             nat = aws.ec2.NatGateway(
                 f"{name}-nat-{letter}",
                 allocation_id=address.allocation_id,
-                subnet_id=public[first][index].id,
+                subnet_id=subnet.id,
                 region=region,
                 tags=tags(f"nat-{letter}"),
-                opts=child_opts(self, depends_on=[gateway]),
+                opts=child_opts(self, depends_on=[gateway, association]),
             )
             nat_ips.append(address.public_ip)
             routes = aws.ec2.RouteTable(
@@ -565,7 +611,7 @@ class AwsNetwork(pulumi.ComponentResource):
                 tags=tags(f"private-{letter}"),
                 opts=child_opts(self),
             )
-            aws.ec2.Route(
+            route = aws.ec2.Route(
                 f"{name}-private-{letter}-nat",
                 route_table_id=routes.id,
                 destination_cidr_block="0.0.0.0/0",
@@ -573,24 +619,49 @@ class AwsNetwork(pulumi.ComponentResource):
                 region=region,
                 opts=child_opts(self),
             )
-            for cluster in args.clusters:
-                aws.ec2.RouteTableAssociation(
-                    f"{name}-{cluster.name}-private-{letter}-routes",
-                    route_table_id=routes.id,
-                    subnet_id=private[cluster.name][index].id,
-                    region=region,
-                    opts=child_opts(self),
-                )
+            private_routes.append(routes)
+            egress += [nat, route]
         self.egress_ips = pulumi.Output.all(*nat_ips).apply(lambda ips: [str(ip) for ip in ips])
         self.egress_known = True
 
         for cluster in args.clusters:
+            assert cluster.vpc_cidr is not None  # _check_network
+            quarters = list(cluster.vpc_cidr.subnets(new_prefix=cluster.vpc_cidr.prefixlen + 2))
+            # Private subnets take the first half (pods get VPC addresses), public ones (load balancers) the second.
+            owner = {f"kubernetes.io/cluster/{EksNames.of(args.name_prefix, cluster.name).cluster}": "shared"}
+            public, private, own_egress = [], [], []
+            for index, cidr in enumerate(quarters[2:4]):
+                label = f"{cluster.name}-public-{_zone_letter(index)}"
+                subnet, _ = public_subnet(label, cidr, index, vpc_for[cluster.name], **{_ELB_ROLE: "1"}, **owner)
+                public.append(subnet)
+            for index, cidr in enumerate(quarters[0:2]):
+                label = f"{cluster.name}-private-{_zone_letter(index)}"
+                subnet = aws.ec2.Subnet(
+                    f"{name}-{label}",
+                    vpc_id=vpc_for[cluster.name],
+                    cidr_block=str(cidr),
+                    availability_zone=zones[index],
+                    region=region,
+                    tags=tags(label, **{_INTERNAL_ELB_ROLE: "1"}, **owner),
+                    opts=child_opts(self),
+                )
+                own_egress.append(
+                    aws.ec2.RouteTableAssociation(
+                        f"{name}-{cluster.name}-private-{_zone_letter(index)}-routes",
+                        route_table_id=private_routes[index].id,
+                        subnet_id=subnet.id,
+                        region=region,
+                        opts=child_opts(self),
+                    )
+                )
+                private.append(subnet)
             self._subnets[cluster.name] = _Subnets(
-                public=pulumi.Output.all(*[subnet.id for subnet in public[cluster.name]]).apply(_strings),
-                private=pulumi.Output.all(*[subnet.id for subnet in private[cluster.name]]).apply(_strings),
-                private_cidrs=pulumi.Output.from_input(private_cidrs[cluster.name]),
+                public=pulumi.Output.all(*[subnet.id for subnet in public]).apply(_strings),
+                private=pulumi.Output.all(*[subnet.id for subnet in private]).apply(_strings),
+                private_cidrs=pulumi.Output.from_input([str(cidr) for cidr in quarters[0:2]]),
                 public_count=2,
                 private_count=2,
+                egress=[*egress, *own_egress],
             )
 
     def _zones(self, args: AwsNetworkArgs) -> list[pulumi.Output[str]]:
@@ -646,6 +717,13 @@ def _check_network(args: AwsNetworkArgs) -> None:
                 f"cluster {cluster.name!r}: vpcCidr {cluster.vpc_cidr} must be a /16 to /26 (AWS allows /16 to /28 "
                 "per block, and each block is cut into four subnets)"
             )
+    block = ipaddress.IPv4Network(args.vpc_cidr or str(default_network_block(args.network)))
+    for cluster in args.clusters:
+        if cluster.vpc_cidr is not None and cluster.vpc_cidr.overlaps(block):
+            raise ValueError(
+                f"AWS network {args.network!r}: its own block {block} overlaps cluster {cluster.name!r}'s vpcCidr "
+                f"{cluster.vpc_cidr}; give AwsNetworkArgs.vpc_cidr"
+            )
 
 
 # -- EksCluster -----------------------------------------------------------------------------
@@ -665,6 +743,14 @@ class EksClusterArgs:
     """CIDRs admitted to the public API endpoint (admin CIDRs, /32 NAT IPs of watching istiods).
     Empty: the public endpoint is switched off (VPC-only access)."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    name_prefix: str = ""
+    """Starts the cluster's AWS names (`meshlib.spec.names.EksNames`): unique per stack and mesh."""
+    admins: Sequence[str] = ()
+    """IAM role or user ARNs given cluster-admin through access entries, besides the cluster's creator."""
+    aws_profile: str | None = None
+    """Profile `aws eks get-token` runs with in the kubeconfig; default `aws:profile` of the stack."""
+    aws_role_arn: str | None = None
+    """Role `aws eks get-token` assumes in the kubeconfig; default the stack's `aws:assumeRoles` (last one)."""
 
 
 class EksCluster(MeshCluster):
@@ -686,9 +772,18 @@ class EksCluster(MeshCluster):
             raise ValueError(f"cluster {spec.name!r}: nodes.min {spec.nodes.min} exceeds nodes.max {spec.nodes.max}")
         region = spec.region
         tags = dict(args.tags)
+        names = EksNames.of(args.name_prefix, spec.name)
+        protect = spec.deletion_protection
         network = args.network or AwsNetwork(
             f"{name}-network",
-            AwsNetworkArgs(network=spec.network, region=region, clusters=[spec], tags=tags),
+            AwsNetworkArgs(
+                network=spec.network,
+                region=region,
+                clusters=[spec],
+                tags=tags,
+                name_prefix=args.name_prefix,
+                protect=protect,
+            ),
             opts=child_opts(self),
         )
         if network.region != region:
@@ -699,7 +794,7 @@ class EksCluster(MeshCluster):
         # -- IAM --
         cluster_role = aws.iam.Role(
             f"{name}-cluster-role",
-            name=_iam_name(spec.name, "eks-cluster"),
+            name=names.cluster_role,
             assume_role_policy=_trust("eks.amazonaws.com"),
             tags=tags,
             opts=child_opts(self),
@@ -712,7 +807,7 @@ class EksCluster(MeshCluster):
         )
         node_role = aws.iam.Role(
             f"{name}-node-role",
-            name=_iam_name(spec.name, "eks-nodes"),
+            name=names.node_role,
             assume_role_policy=_trust("ec2.amazonaws.com"),
             tags=tags,
             opts=child_opts(self),
@@ -754,7 +849,7 @@ class EksCluster(MeshCluster):
         )
         self.cluster = aws.eks.Cluster(
             f"{name}-eks",
-            name=spec.name,
+            name=names.cluster,
             role_arn=cluster_role.arn,
             version=spec.kubernetes_version,
             access_config=aws.eks.ClusterAccessConfigArgs(
@@ -770,54 +865,59 @@ class EksCluster(MeshCluster):
             kubernetes_network_config=aws.eks.ClusterKubernetesNetworkConfigArgs(
                 service_ipv4_cidr=str(spec.service_cidr)
             ),
-            deletion_protection=spec.deletion_protection,
+            deletion_protection=protect,
             region=region,
             tags=tags,
-            opts=child_opts(self, depends_on=[cluster_policy, *reservations]),
+            opts=child_opts(self, depends_on=[cluster_policy, *reservations], protect=protect),
         )
+        self._admin_access(name, args.admins, region, tags)
         self.security_group_id = self.cluster.vpc_config.apply(lambda config: str(config.cluster_security_group_id))
 
         # Managed nodes carry the cluster security group: admit the mesh ports from the VPC
         # (NLB health checks and targets with client IPs not preserved). Traffic between members of the
         # group (control plane -> LBC webhook on 9443, -> istiod on 15017) is already allowed
-        # by the group's own self-referencing rule.
+        # by the group's own self-referencing rule. One rule per port and range: a cluster joining
+        # or leaving the network adds or removes rules and replaces none.
         for port in MESH_PORTS:
-            aws.ec2.SecurityGroupRule(
-                f"{name}-mesh-{port}",
-                type="ingress",
-                protocol="tcp",
-                from_port=port,
-                to_port=port,
-                cidr_blocks=network.vpc_cidrs,
-                security_group_id=self.security_group_id,
-                description=f"Istio {port} from the {spec.network} VPC",
-                region=region,
-                opts=child_opts(self),
-            )
+            for label, cidr in _labelled(network.ingress_cidrs(spec.name)):
+                aws.vpc.SecurityGroupIngressRule(
+                    f"{name}-mesh-{port}-{label}",
+                    security_group_id=self.security_group_id,
+                    ip_protocol="tcp",
+                    from_port=port,
+                    to_port=port,
+                    cidr_ipv4=cidr,
+                    description=f"Istio {port} from the {spec.network} VPC",
+                    region=region,
+                    opts=child_opts(self),
+                )
         # Clusters of one Istio network reach each other directly: sidecars connect to the
         # other cluster's pod IPs on application ports, and a primary's istiod reads the other
         # API server through its private endpoint (inside the shared VPC the endpoint's name
         # resolves to the private interfaces, which carry this security group).
-        if len(network.cluster_names) > 1:
-            aws.ec2.SecurityGroupRule(
-                f"{name}-same-network",
-                type="ingress",
-                protocol="-1",
-                from_port=0,
-                to_port=0,
-                cidr_blocks=network.peer_cidrs(spec.name),
-                security_group_id=self.security_group_id,
-                description=f"Clusters sharing Istio network {spec.network}",
-                region=region,
-                opts=child_opts(self),
-            )
+        for peer in network.cluster_names:
+            if peer == spec.name:
+                continue
+            cidrs = network.private_subnet_cidrs(peer)
+            for index in range(network.private_subnet_count(peer)):
+                aws.vpc.SecurityGroupIngressRule(
+                    f"{name}-from-{peer}-{_zone_letter(index)}",
+                    security_group_id=self.security_group_id,
+                    ip_protocol="-1",
+                    cidr_ipv4=_nth(cidrs, index),
+                    description=f"Cluster {peer} on Istio network {spec.network}",
+                    region=region,
+                    opts=child_opts(self),
+                )
 
         # -- nodes --
         nodes = spec.nodes
         self.node_group = aws.eks.NodeGroup(
             f"{name}-nodes",
             cluster_name=self.cluster.name,
-            node_group_name=f"{spec.name}-nodes",
+            # A prefix, not a name: a change that replaces the group (instance type, disk) creates the
+            # new group before deleting the old one, so istiod, gateways and CoreDNS always have nodes.
+            node_group_name_prefix=names.node_group_prefix,
             node_role_arn=node_role.arn,
             subnet_ids=private_subnets,
             instance_types=[nodes.instance_type or DEFAULT_INSTANCE_TYPE],
@@ -828,12 +928,12 @@ class EksCluster(MeshCluster):
             update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
             region=region,
             tags=tags,
-            opts=child_opts(self, depends_on=node_policies, delete_before_replace=True),
+            opts=child_opts(self, depends_on=node_policies),
         )
 
         # -- Kubernetes access --
         cluster_name = spec.name
-        token_args = ["eks", "get-token", "--cluster-name", cluster_name, "--region", region, "--output", "json"]
+        token_args = token_command(names.cluster, region, *_deployer_identity(args))
         self.endpoint = self.cluster.endpoint
         self.certificate_authority = self.cluster.certificate_authority.apply(lambda ca: str(ca.data))
         self.kubeconfig = pulumi.Output.secret(
@@ -841,20 +941,32 @@ class EksCluster(MeshCluster):
                 lambda found: exec_kubeconfig(cluster_name, str(found[0]), str(found[1]), "aws", token_args)
             )
         )
+        # Through its provider every Kubernetes resource waits for the nodes and for the network's
+        # egress path, and on destroy goes first: the load balancer controller still reaches the
+        # ELB API through the NAT gateways while it removes the east-west NLB.
         self.provider = k8s.Provider(
             f"{name}-k8s",
             kubeconfig=self.kubeconfig,
             cluster_identifier=cluster_name,
-            opts=child_opts(self, depends_on=[self.node_group]),
+            # Secrets change in place (a renewed intermediate in `cacerts`, a rotated token) rather than being
+            # deleted and re-created (pulumi-kubernetes `diff.go` replaces a Secret on any data change otherwise).
+            enable_secret_mutable=True,
+            opts=child_opts(self, depends_on=[self.node_group, *network.egress_path(spec.name)]),
         )
 
         # -- east-west address --
         self.load_balancer_controller = None
         self.east_west = None
+        self.kubernetes_ready = []
+        self.istio_namespace_labels = {}
         if args.east_west_gateway:
-            controller = self._load_balancer_controller(name, spec, region, network, tags)
+            controller = self._load_balancer_controller(name, names, spec, region, network, tags)
             self.load_balancer_controller = controller
             self.east_west = self._east_west(name, spec, region, network, controller, tags)
+            # Its webhooks mutate Services (and gateway pods): nothing of Istio's goes in before it is ready.
+            self.kubernetes_ready = [controller]
+            # Gateway pods count as ready only once their NLB target is healthy: rollouts drop no traffic.
+            self.istio_namespace_labels = {READINESS_GATE_LABEL: "enabled"}
 
         self.cluster_name = cluster_name
         self.cloud = "aws"
@@ -882,8 +994,37 @@ class EksCluster(MeshCluster):
             )
         return cidrs
 
+    def _admin_access(
+        self, name: str, admins: Sequence[str], region: str, tags: Mapping[str, str]
+    ) -> list[pulumi.Resource]:
+        """Cluster-admin access entries for `admins`, so that a later `up` or `destroy` by them gets in."""
+        made: list[pulumi.Resource] = []
+        for principal in dict.fromkeys(admins):
+            label = hashlib.sha256(principal.encode()).hexdigest()[:8]
+            entry = aws.eks.AccessEntry(
+                f"{name}-admin-{label}",
+                cluster_name=self.cluster.name,
+                principal_arn=principal,
+                type="STANDARD",
+                region=region,
+                tags=tags,
+                opts=child_opts(self),
+            )
+            made.append(
+                aws.eks.AccessPolicyAssociation(
+                    f"{name}-admin-{label}",
+                    cluster_name=self.cluster.name,
+                    principal_arn=entry.principal_arn,
+                    policy_arn=f"arn:{_partition(region)}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+                    access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+                    region=region,
+                    opts=child_opts(self),
+                )
+            )
+        return made
+
     def _load_balancer_controller(
-        self, name: str, spec: ClusterSpec, region: str, network: AwsNetwork, tags: Mapping[str, str]
+        self, name: str, names: EksNames, spec: ClusterSpec, region: str, network: AwsNetwork, tags: Mapping[str, str]
     ) -> k8s.helm.v3.Release:
         """The AWS Load Balancer Controller, authorised through EKS Pod Identity."""
         agent = aws.eks.Addon(
@@ -897,7 +1038,7 @@ class EksCluster(MeshCluster):
         )
         role = aws.iam.Role(
             f"{name}-lbc-role",
-            name=_iam_name(spec.name, "aws-lbc"),
+            name=names.load_balancer_controller_role,
             assume_role_policy=_trust("pods.eks.amazonaws.com", actions=("sts:AssumeRole", "sts:TagSession")),
             tags=tags,
             opts=child_opts(self),
@@ -959,6 +1100,7 @@ class EksCluster(MeshCluster):
             annotations: dict[str, pulumi.Input[str]] = {
                 f"{_LB}-type": "external",
                 f"{_LB}-nlb-target-type": "ip",
+                f"{_LB}-attributes": CROSS_ZONE,
                 f"{_LB}-scheme": "internal",
                 f"{_LB}-subnets": network.private_subnet_ids(spec.name).apply(",".join),
                 f"{_LB}-private-ipv4-addresses": addresses.apply(",".join),
@@ -976,7 +1118,7 @@ class EksCluster(MeshCluster):
                     domain="vpc",
                     region=region,
                     tags={**tags, "Name": f"{spec.name}-east-west-{_zone_letter(index)}"},
-                    opts=child_opts(self),
+                    opts=child_opts(self, protect=spec.deletion_protection),
                 )
                 for index in range(count)
             ]
@@ -985,6 +1127,7 @@ class EksCluster(MeshCluster):
             annotations = {
                 f"{_LB}-type": "external",
                 f"{_LB}-nlb-target-type": "ip",
+                f"{_LB}-attributes": CROSS_ZONE,
                 f"{_LB}-scheme": "internet-facing",
                 f"{_LB}-subnets": network.public_subnet_ids(spec.name).apply(",".join),
                 f"{_LB}-eip-allocations": allocations.apply(",".join),

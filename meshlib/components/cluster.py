@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -61,6 +61,10 @@ class MeshCluster(pulumi.ComponentResource):
     """Whether `egress_ips` is complete (False for adopted clusters and VPCs)."""
     control_plane_egress_known: bool
     """Whether `egress_ips` also covers calls the API server makes (webhooks)."""
+    kubernetes_ready: Sequence[pulumi.Resource] = ()
+    """What must be ready in the cluster before Istio goes in (e.g. a controller whose webhooks mutate Services)."""
+    istio_namespace_labels: Mapping[str, str] = {}
+    """Labels the cluster's platform wants on `istio-system` (e.g. load-balancer readiness gates)."""
 
     def mesh_outputs(self) -> dict[str, pulumi.Input[object]]:
         """The outputs every cluster component registers."""

@@ -55,12 +55,15 @@ class IstioControlPlane(pulumi.ComponentResource):
             return pulumi.ResourceOptions(parent=self, provider=cluster.provider, depends_on=list(depends_on))
 
         metadata = namespace_metadata(plan)
+        # Everything of Istio's follows the namespace, which waits for what the cluster needs first.
         self.namespace = namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=ISTIO_NAMESPACE, labels=metadata["labels"], annotations=metadata["annotations"]
+                name=ISTIO_NAMESPACE,
+                labels={**cluster.istio_namespace_labels, **metadata["labels"]},
+                annotations=metadata["annotations"],
             ),
-            opts=on_cluster(),
+            opts=on_cluster(*cluster.kubernetes_ready),
         )
         cacerts = k8s.core.v1.Secret(
             f"{name}-cacerts",

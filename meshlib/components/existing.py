@@ -229,6 +229,9 @@ class ExistingCluster(MeshCluster):
             kubeconfig=provider_kubeconfig,
             context=context,
             cluster_identifier=spec.name,
+            # Secrets change in place (a renewed intermediate in `cacerts`, a rotated token) rather than being
+            # deleted and re-created (pulumi-kubernetes `diff.go` replaces a Secret on any data change otherwise).
+            enable_secret_mutable=True,
             opts=child_opts(self),
         )
         self.east_west = None

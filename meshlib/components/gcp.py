@@ -1,12 +1,11 @@
 """GKE clusters for the mesh: one VPC per Istio network (`GcpNetwork`) and private clusters on it (`GkeCluster`).
 
-Every GCP resource gets an explicit, deterministic name (`gcp_name`), so that a second
-`pulumi preview` shows no changes and names never carry random suffixes.
+Every GCP resource gets an explicit, deterministic name (`meshlib.spec.names`), unique per stack
+and mesh, so that a second `pulumi preview` shows no changes and two stacks share a project.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -17,10 +16,12 @@ import pulumi_kubernetes as k8s
 from meshlib.components.cluster import EastWestExposure, MeshCluster, child_opts
 from meshlib.plan.credentials import exec_kubeconfig
 from meshlib.spec.models import ClusterSpec
+from meshlib.spec.names import GcpNetworkNames, GkeNames, too_long
 from meshlib.spec.rules import network_of
 
 __all__ = [
     "DEFAULT_MACHINE_TYPE",
+    "IMPERSONATION_VARIABLE",
     "MESH_PORTS",
     "NAT_ADDRESSES_PER_REGION",
     "NODE_ROLES",
@@ -30,8 +31,6 @@ __all__ = [
     "GcpNetworkArgs",
     "GkeCluster",
     "GkeClusterArgs",
-    "gcp_name",
-    "node_account_id",
 ]
 
 POD_RANGE = "pods"
@@ -50,27 +49,8 @@ NODE_ROLES = (
 )
 """Project roles of the node service account: what GKE's least-privilege node SA needs, and image pulls."""
 NAT_ADDRESSES_PER_REGION = 2
+IMPERSONATION_VARIABLE = "CLOUDSDK_AUTH_IMPERSONATE_SERVICE_ACCOUNT"
 _CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
-_GKE_NAME_LIMIT = 40
-
-
-def gcp_name(*parts: str, limit: int = 63) -> str:
-    """A GCE resource name from `parts`: lower-case, starts with a letter, at most `limit` characters.
-
-    Too long a name is cut and suffixed with a hash of the whole, so it stays unique and stable.
-    """
-    name = "-".join(part for part in parts if part).lower()
-    if not name[:1].isalpha():
-        name = f"m-{name}"
-    if len(name) > limit:
-        digest = hashlib.sha256(name.encode()).hexdigest()[:6]
-        name = f"{name[: limit - 7].rstrip('-')}-{digest}"
-    return name
-
-
-def node_account_id(cluster: str) -> str:
-    """The node service account id of `cluster` (6 to 30 characters, as IAM requires)."""
-    return gcp_name(cluster, "nodes", limit=30)
 
 
 def _role_suffix(role: str) -> str:
@@ -134,6 +114,10 @@ class GcpNetworkArgs:
     """The `gcp` clusters of that network (one subnetwork each; any regions)."""
     labels: Mapping[str, str] = field(default_factory=dict)
     """Labels for the resources that take them (addresses)."""
+    name_prefix: str = ""
+    """Starts every GCP name (`meshlib.spec.names.GcpNetworkNames`): unique per stack and mesh."""
+    protect: bool = False
+    """Pulumi `protect` on the VPC network and the NAT addresses."""
 
 
 class GcpNetwork(pulumi.ComponentResource):
@@ -156,15 +140,16 @@ class GcpNetwork(pulumi.ComponentResource):
         self._check(args, clusters)
         labels = dict(args.labels)
         self.regions = tuple(sorted({cluster.region for cluster in clusters}))
+        names = GcpNetworkNames.of(args.name_prefix, args.network, self.regions)
 
         self.vpc = gcp.compute.Network(
             f"{name}-vpc",
-            name=gcp_name(args.network, "vpc"),
+            name=names.vpc,
             project=args.project,
             auto_create_subnetworks=False,
             routing_mode="REGIONAL",
             description=f"Istio network {args.network}",
-            opts=child_opts(self),
+            opts=child_opts(self, protect=args.protect),
         )
         self.network_id = self.vpc.id
         self.self_link = self.vpc.self_link
@@ -173,7 +158,7 @@ class GcpNetwork(pulumi.ComponentResource):
         for cluster in clusters:
             self._subnetworks[cluster.name] = gcp.compute.Subnetwork(
                 f"{name}-{cluster.name}-subnet",
-                name=gcp_name(cluster.name, "nodes"),
+                name=GkeNames.of(args.name_prefix, cluster.name).subnetwork,
                 project=args.project,
                 region=cluster.region,
                 network=self.vpc.self_link,
@@ -195,7 +180,7 @@ class GcpNetwork(pulumi.ComponentResource):
         for region in self.regions:
             router = gcp.compute.Router(
                 f"{name}-{region}-router",
-                name=gcp_name(args.network, region),
+                name=names.router(region),
                 project=args.project,
                 region=region,
                 network=self.vpc.self_link,
@@ -204,14 +189,14 @@ class GcpNetwork(pulumi.ComponentResource):
             addresses = [
                 gcp.compute.Address(
                     f"{name}-{region}-nat-{index}",
-                    name=gcp_name(args.network, region, "nat", str(index)),
+                    name=names.nat_address(region, index),
                     project=args.project,
                     region=region,
                     address_type="EXTERNAL",
                     network_tier="PREMIUM",
                     labels=labels or None,
                     description=f"Cloud NAT egress of Istio network {args.network} in {region}",
-                    opts=child_opts(self),
+                    opts=child_opts(self, protect=args.protect),
                 )
                 for index in range(NAT_ADDRESSES_PER_REGION)
             ]
@@ -219,7 +204,7 @@ class GcpNetwork(pulumi.ComponentResource):
             self._nat_addresses[region] = addresses
             self._nats[region] = gcp.compute.RouterNat(
                 f"{name}-{region}-nat",
-                name=gcp_name(args.network, region, "nat"),
+                name=names.nat(region),
                 project=args.project,
                 region=region,
                 router=router.name,
@@ -243,7 +228,7 @@ class GcpNetwork(pulumi.ComponentResource):
         """Node and pod CIDRs of every cluster: the sources admitted by the internal firewall rule."""
         self.internal_firewall = gcp.compute.Firewall(
             f"{name}-internal",
-            name=gcp_name(args.network, "mesh-internal"),
+            name=names.internal_firewall,
             project=args.project,
             network=self.vpc.self_link,
             direction="INGRESS",
@@ -322,6 +307,11 @@ class GkeClusterArgs:
     """Master authorized networks: admin CIDRs plus the /32 egress IPs of the istiods watching this cluster."""
     labels: Mapping[str, str] = field(default_factory=dict)
     """GCP labels for the cluster, its nodes and its addresses."""
+    name_prefix: str = ""
+    """Starts every GCP name (`meshlib.spec.names.GkeNames`): unique per stack and mesh."""
+    impersonate_service_account: str | None = None
+    """Service account `gke-gcloud-auth-plugin` impersonates in the kubeconfig; default the stack's
+    `gcp:impersonateServiceAccount` (what the GCP provider deploys as)."""
 
 
 class GkeCluster(MeshCluster):
@@ -335,12 +325,12 @@ class GkeCluster(MeshCluster):
         super().__init__("meshlib:index:GkeCluster", name, None, opts)
         spec = args.spec
         fields = _gcp_fields(spec)
-        if len(spec.name) > _GKE_NAME_LIMIT or not spec.name[:1].isalpha():
-            raise pulumi.RunError(
-                f"GKE cluster {spec.name!r}: a GKE cluster name starts with a letter and has at most "
-                f"{_GKE_NAME_LIMIT} characters"
-            )
+        names = GkeNames.of(args.name_prefix, spec.name)
+        problems = list(too_long(names))
+        if problems:
+            raise pulumi.RunError(f"GKE cluster {spec.name!r}: " + "; ".join(problems))
         labels = dict(args.labels)
+        protect = spec.deletion_protection
         self.cluster_name = spec.name
         self.cloud = "gcp"
         self.network = network_of(spec)
@@ -348,7 +338,14 @@ class GkeCluster(MeshCluster):
         if args.network is None:
             net = GcpNetwork(
                 f"{name}-network",
-                GcpNetworkArgs(network=self.network, project=fields.project, clusters=[spec], labels=labels),
+                GcpNetworkArgs(
+                    network=self.network,
+                    project=fields.project,
+                    clusters=[spec],
+                    labels=labels,
+                    name_prefix=args.name_prefix,
+                    protect=protect,
+                ),
                 child_opts(self),
             )
         else:
@@ -358,7 +355,7 @@ class GkeCluster(MeshCluster):
 
         self.node_service_account = gcp.serviceaccount.Account(
             f"{name}-node-sa",
-            account_id=node_account_id(spec.name),
+            account_id=names.service_account,
             project=fields.project,
             display_name=f"GKE nodes of {spec.name}",
             opts=child_opts(self),
@@ -386,7 +383,7 @@ class GkeCluster(MeshCluster):
         # version becomes the minimum master version, which must be offered by that channel.
         self.gke = gcp.container.Cluster(
             f"{name}-cluster",
-            name=spec.name,
+            name=names.cluster,
             project=fields.project,
             location=fields.region,
             network=net.self_link,
@@ -412,15 +409,17 @@ class GkeCluster(MeshCluster):
                 cidr_blocks=authorized,
                 gcp_public_cidrs_access_enabled=False,
             ),
-            deletion_protection=spec.deletion_protection,
+            deletion_protection=protect,
             resource_labels=labels or None,
-            opts=child_opts(self),
+            opts=child_opts(self, protect=protect),
         )
 
-        self.node_tag = gcp_name(spec.name, "nodes")
+        self.node_tag = names.node_tag
         """The network tag on every node: what the control-plane firewall rule targets."""
         self.node_pool = gcp.container.NodePool(
             f"{name}-nodes",
+            # Machine type and disk change in place (GKE rolls the nodes by surge upgrade): terraform-provider-google
+            # >= 5.10 `node_config.go` updates machine_type/disk_size_gb/disk_type through UpdateNodePool.
             name="mesh-nodes",
             project=fields.project,
             location=fields.region,
@@ -453,7 +452,7 @@ class GkeCluster(MeshCluster):
 
         self.control_plane_firewall = gcp.compute.Firewall(
             f"{name}-control-plane",
-            name=gcp_name(spec.name, "control-plane-istio"),
+            name=names.control_plane_firewall,
             project=fields.project,
             network=net.self_link,
             direction="INGRESS",
@@ -470,7 +469,7 @@ class GkeCluster(MeshCluster):
             internal = spec.east_west_internal
             self.east_west_address = gcp.compute.Address(
                 f"{name}-east-west",
-                name=gcp_name(spec.name, "east-west"),
+                name=names.east_west_address,
                 project=fields.project,
                 region=fields.region,
                 address_type="INTERNAL" if internal else "EXTERNAL",
@@ -478,7 +477,7 @@ class GkeCluster(MeshCluster):
                 network_tier=None if internal else "PREMIUM",
                 labels=labels or None,
                 description=f"Istio east-west gateway of cluster {spec.name}",
-                opts=child_opts(self),
+                opts=child_opts(self, protect=protect),
             )
             address = self.east_west_address.address
             self.east_west = EastWestExposure(
@@ -489,9 +488,10 @@ class GkeCluster(MeshCluster):
 
         self.endpoint = self.gke.endpoint.apply(lambda host: f"https://{host}")
         self.certificate_authority = self.gke.master_auth.apply(lambda auth: auth.cluster_ca_certificate or "")
+        plugin_env = _impersonation(args)
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(self.endpoint, self.certificate_authority).apply(
-                lambda found: exec_kubeconfig(spec.name, found[0], found[1], "gke-gcloud-auth-plugin", [])
+                lambda found: exec_kubeconfig(spec.name, found[0], found[1], "gke-gcloud-auth-plugin", [], plugin_env)
             )
         )
         # Through the node pool (and the NAT that pulls images), every Kubernetes resource waits for
@@ -500,6 +500,9 @@ class GkeCluster(MeshCluster):
             f"{name}-k8s",
             kubeconfig=self.kubeconfig,
             cluster_identifier=spec.name,
+            # Secrets change in place (a renewed intermediate in `cacerts`, a rotated token) rather than being
+            # deleted and re-created (pulumi-kubernetes `diff.go` replaces a Secret on any data change otherwise).
+            enable_secret_mutable=True,
             opts=child_opts(self, depends_on=[self.node_pool, net.nat(fields.region)]),
         )
         self.egress_ips = net.egress_ips_in(fields.region)
@@ -507,6 +510,16 @@ class GkeCluster(MeshCluster):
         """Nodes leave only through the region's static NAT addresses (`egress_ips`)."""
         self.control_plane_egress_known = False
         self.register_outputs(self.mesh_outputs())
+
+
+def _impersonation(args: GkeClusterArgs) -> dict[str, str]:
+    """The auth plugin's environment: impersonate the service account the GCP provider deploys as.
+
+    gke-gcloud-auth-plugin takes its credentials from gcloud, which reads this variable
+    (gcloud's `auth/impersonate_service_account` property).
+    """
+    account = args.impersonate_service_account or pulumi.Config("gcp").get("impersonateServiceAccount")
+    return {IMPERSONATION_VARIABLE: account} if account else {}
 
 
 def _east_west_annotations(internal: bool) -> dict[str, pulumi.Input[str]]:

@@ -16,9 +16,12 @@ from meshlib.components.federation import ServiceFederation, ServiceFederationAr
 from meshlib.components.gcp import GcpNetwork, GcpNetworkArgs, GkeCluster, GkeClusterArgs
 from meshlib.components.remote_secret import RemoteSecret, RemoteSecretArgs
 from meshlib.components.trust import MeshTrust, MeshTrustArgs
+from meshlib.plan.capacity import capacity_warnings
 from meshlib.plan.topology import MeshPlan, plan_mesh
 from meshlib.spec.loader import NAMESPACE
 from meshlib.spec.models import ClusterSpec, MeshSpec
+from meshlib.spec.problems import ConfigError
+from meshlib.spec.rules import deployer_access
 
 __all__ = ["MultiClusterMesh", "MultiClusterMeshArgs"]
 
@@ -52,18 +55,18 @@ class MultiClusterMesh(pulumi.ComponentResource):
     federations: dict[str, ServiceFederation]
 
     def __init__(self, name: str, args: MultiClusterMeshArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("meshlib:index:MultiClusterMesh", name, None, opts)
         spec = args.spec
+        # Refused before anything registers: a first `up` would otherwise build clusters for
+        # 15-20 minutes and then fail at the first Helm release it cannot reach.
+        unreachable = deployer_access(spec, built=set(args.clusters))
+        if unreachable:
+            raise ConfigError(unreachable)
+        super().__init__("meshlib:index:MultiClusterMesh", name, None, opts)
         self.plan = plan = plan_mesh(spec)
         child = pulumi.ResourceOptions(parent=self)
+        for warning in capacity_warnings(spec, plan, built=set(args.clusters)):
+            pulumi.log.warn(warning, self)
 
-        if not spec.admin_cidrs and any(c.cloud in ("aws", "gcp") for c in spec.clusters):
-            pulumi.log.warn(
-                "mesh:adminCidrs is empty: the API servers of EKS/GKE clusters admit only the istiods that "
-                "watch them, so Pulumi itself can reach them only from inside their networks; add the CIDR "
-                "you (or CI) deploy from",
-                self,
-            )
         aws_networks, gcp_networks = self._networks(name, spec, args.clusters, child)
         egress = {
             cluster.name: self._egress_of(cluster, args.clusters, aws_networks, gcp_networks)
@@ -87,7 +90,15 @@ class MultiClusterMesh(pulumi.ComponentResource):
                 name, cluster, plan, aws_networks, gcp_networks, api_access, child
             )
 
-        self.trust = MeshTrust(f"{name}-trust", MeshTrustArgs(clusters=list(self.clusters), **_root_ca(spec)), child)
+        self.trust = MeshTrust(
+            f"{name}-trust",
+            MeshTrustArgs(
+                clusters=list(self.clusters),
+                protect=any(c.deletion_protection for c in spec.clusters if c.cloud != "existing"),
+                **_root_ca(spec),
+            ),
+            child,
+        )
 
         self.control_planes = {}
         for cluster_plan in sorted(plan.clusters, key=lambda c: not c.is_primary):  # primaries first
@@ -226,10 +237,18 @@ class MultiClusterMesh(pulumi.ComponentResource):
         for cluster in spec.clusters:
             if cluster.name not in prebuilt and cluster.cloud in ("aws", "gcp"):
                 grouped.setdefault((cluster.cloud, str(cluster.network)), []).append(cluster)
+        prefix = str(spec.name_prefix)
         aws = {
             network: AwsNetwork(
                 f"{name}-{network}",
-                AwsNetworkArgs(network=network, region=str(members[0].region), clusters=members),
+                AwsNetworkArgs(
+                    network=network,
+                    region=str(members[0].region),
+                    clusters=members,
+                    vpc_cidr=_network_block(spec, network),
+                    name_prefix=prefix,
+                    protect=any(member.deletion_protection for member in members),
+                ),
                 opts,
             )
             for (cloud, network), members in grouped.items()
@@ -238,7 +257,13 @@ class MultiClusterMesh(pulumi.ComponentResource):
         gcp = {
             network: GcpNetwork(
                 f"{name}-{network}",
-                GcpNetworkArgs(network=network, project=str(members[0].project), clusters=members),
+                GcpNetworkArgs(
+                    network=network,
+                    project=str(members[0].project),
+                    clusters=members,
+                    name_prefix=prefix,
+                    protect=any(member.deletion_protection for member in members),
+                ),
                 opts,
             )
             for (cloud, network), members in grouped.items()
@@ -284,6 +309,8 @@ class MultiClusterMesh(pulumi.ComponentResource):
                     network=aws[str(cluster.network)],
                     east_west_gateway=gateway,
                     api_access_cidrs=api_access,
+                    name_prefix=str(plan.spec.name_prefix),
+                    admins=plan.spec.eks_admins,
                 ),
                 opts,
             )
@@ -295,6 +322,7 @@ class MultiClusterMesh(pulumi.ComponentResource):
                     network=gcp[str(cluster.network)],
                     east_west_gateway=gateway,
                     api_access_cidrs=api_access,
+                    name_prefix=str(plan.spec.name_prefix),
                 ),
                 opts,
             )
@@ -314,6 +342,11 @@ def _cidrs(
     known = [ips for ips in egress if ips is not None]
     base = [str(cidr) for cidr in spec.admin_cidrs] if admin else []
     return pulumi.Output.all(*known).apply(lambda lists: sorted({*base, *(f"{ip}/32" for ips in lists for ip in ips)}))
+
+
+def _network_block(spec: MeshSpec, network: str) -> str | None:
+    settings = spec.networks.get(network)
+    return str(settings.vpc_cidr) if settings is not None and settings.vpc_cidr is not None else None
 
 
 def _root_ca(spec: MeshSpec) -> dict[str, pulumi.Input[str]]:

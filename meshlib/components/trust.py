@@ -31,6 +31,8 @@ class MeshTrustArgs:
     """Bring your own root: its certificate PEM (with `root_private_key_pem`)."""
     root_private_key_pem: pulumi.Input[str] | None = None
     """Bring your own root: its private key PEM (kept secret)."""
+    protect: bool = False
+    """Pulumi `protect` on a generated root key and certificate: replacing them breaks trust mesh-wide."""
 
 
 class MeshTrust(pulumi.ComponentResource):
@@ -50,12 +52,15 @@ class MeshTrust(pulumi.ComponentResource):
         if (args.root_certificate_pem is None) != (args.root_private_key_pem is None):
             raise pulumi.RunError("MeshTrust: give both root_certificate_pem and root_private_key_pem, or neither")
         child = pulumi.ResourceOptions(parent=self)
+        protected = pulumi.ResourceOptions(parent=self, protect=args.protect)
+        self.expiry: dict[str, pulumi.Output[str]] = {}
+        """Per certificate (`root` when generated, then each cluster): its `validity_end_time` (RFC 3339)."""
         root_key_pem: pulumi.Output[str]
         if args.root_certificate_pem is not None and args.root_private_key_pem is not None:
             self.root_certificate = pulumi.Output.from_input(args.root_certificate_pem)
             root_key_pem = pulumi.Output.secret(args.root_private_key_pem)
         else:
-            root_key = _private_key(f"{name}-root-key", child)
+            root_key = _private_key(f"{name}-root-key", protected)
             root = tls.SelfSignedCert(
                 f"{name}-root-cert",
                 private_key_pem=root_key.private_key_pem,
@@ -63,9 +68,10 @@ class MeshTrust(pulumi.ComponentResource):
                 validity_period_hours=root_profile().validity_hours,
                 is_ca_certificate=True,
                 allowed_uses=list(root_profile().allowed_uses),
-                opts=child,
+                opts=protected,
             )
             self.root_certificate = root.cert_pem
+            self.expiry["root"] = root.validity_end_time
             root_key_pem = pulumi.Output.secret(root_key.private_key_pem)
 
         self._cacerts: dict[str, dict[str, pulumi.Output[str]]] = {}
@@ -88,8 +94,10 @@ class MeshTrust(pulumi.ComponentResource):
                 is_ca_certificate=True,
                 max_path_length=profile.max_path_length,
                 allowed_uses=list(profile.allowed_uses),
+                early_renewal_hours=profile.early_renewal_hours,
                 opts=child,
             )
+            self.expiry[cluster] = cert.validity_end_time
             data = pulumi.Output.all(cert.cert_pem, key.private_key_pem, self.root_certificate).apply(
                 lambda pems: cacerts_data(pems[0], pems[1], pems[2])
             )
@@ -97,7 +105,7 @@ class MeshTrust(pulumi.ComponentResource):
                 item: pulumi.Output.secret(data.apply(lambda found, item=item: found[item]))  # type: ignore[misc]
                 for item in ("ca-cert.pem", "ca-key.pem", "root-cert.pem", "cert-chain.pem")
             }
-        self.register_outputs({"rootCertificate": self.root_certificate})
+        self.register_outputs({"rootCertificate": self.root_certificate, "expiry": self.expiry})
 
     def cacerts(self, cluster: str) -> dict[str, pulumi.Output[str]]:
         """`stringData` of cluster's `cacerts` Secret (all values secret)."""

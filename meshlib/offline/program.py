@@ -70,7 +70,7 @@ def plan_stack(stack: OfflineStack, preview: bool = True) -> tuple[MeshSpec, Run
 
     Raises `meshlib.ConfigError` (a `pulumi.RunError`) for bad config, before any resource.
     """
-    spec = load_spec_file(stack.config_file)
+    spec = load_spec_file(stack.config_file, stack.name)
     config = _config(stack.config_file)
     for key in secret_keys({k.removeprefix(f"{NAMESPACE}:"): v for k, v in config.items()}):
         config[f"{NAMESPACE}:{key}"] = _placeholder_secret(spec, key)

@@ -17,6 +17,7 @@ __all__ = [
     "READER_SERVICE_ACCOUNT",
     "CertificateProfile",
     "cacerts_data",
+    "certificate_lifetimes",
     "decode_token",
     "exec_kubeconfig",
     "intermediate_profile",
@@ -42,10 +43,16 @@ class CertificateProfile:
     allowed_uses: tuple[str, ...]
     max_path_length: int
     dns_names: tuple[str, ...]
+    early_renewal_hours: int = 0
+    """Renewed (a new key and certificate, replaced in `cacerts`) by the first `pulumi up` this close to expiry."""
 
 
 def root_profile() -> CertificateProfile:
-    """The mesh root: `O=Istio, CN=Root CA`, ten years, signs intermediates."""
+    """The mesh root: `O=Istio, CN=Root CA`, ten years, signs intermediates.
+
+    Never renewed automatically: a new root breaks trust between workloads until every
+    cluster trusts both (docs/trust.md gives the rotation procedure).
+    """
     return CertificateProfile(
         organization="Istio",
         common_name="Root CA",
@@ -58,7 +65,11 @@ def root_profile() -> CertificateProfile:
 
 
 def intermediate_profile(cluster: str) -> CertificateProfile:
-    """A cluster's intermediate, as Istio's tooling makes it (`CA:true, pathlen:0`, two years)."""
+    """A cluster's intermediate, as Istio's tooling makes it (`CA:true, pathlen:0`, two years).
+
+    Renewed by any `pulumi up` in its last 90 days; istiod reloads a changed `cacerts`
+    by itself (Istio >= 1.19), and workload certificates (24 hours) follow within a day.
+    """
     return CertificateProfile(
         organization="Istio",
         common_name="Intermediate CA",
@@ -67,7 +78,21 @@ def intermediate_profile(cluster: str) -> CertificateProfile:
         allowed_uses=("digital_signature", "content_commitment", "key_encipherment", "cert_signing"),
         max_path_length=0,
         dns_names=(f"istiod.{_NAMESPACE}.svc",),
+        early_renewal_hours=90 * 24,
     )
+
+
+def certificate_lifetimes(clusters: list[str]) -> dict[str, str]:
+    """What the plan says of each CA certificate: its lifetime and when it renews."""
+    root = root_profile()
+    lifetimes = {"root": f"{root.validity_hours // 24} days from creation, renewed by hand (docs/trust.md)"}
+    for cluster in clusters:
+        profile = intermediate_profile(cluster)
+        lifetimes[cluster] = (
+            f"{profile.validity_hours // 24} days from creation, renewed by the first `pulumi up` in its last "
+            f"{profile.early_renewal_hours // 24} days"
+        )
+    return lifetimes
 
 
 def cacerts_data(ca_cert: str, ca_key: str, root_cert: str) -> dict[str, str]:
@@ -117,18 +142,23 @@ def decode_token(encoded: str) -> str:
     return base64.b64decode(encoded).decode()
 
 
-def exec_kubeconfig(cluster: str, server: str, ca_data: str, command: str, args: list[str]) -> str:
+def exec_kubeconfig(
+    cluster: str, server: str, ca_data: str, command: str, args: list[str], env: dict[str, str] | None = None
+) -> str:
     """A kubeconfig for Pulumi's own Kubernetes provider: an exec plugin, no stored token.
 
-    `command`/`args` fetch a short-lived token (`aws eks get-token`, `gke-gcloud-auth-plugin`).
+    `command`/`args` fetch a short-lived token (`aws eks get-token`, `gke-gcloud-auth-plugin`),
+    with `env` set for it (e.g. the service account to impersonate).
     """
-    plugin = {
+    plugin: dict[str, Any] = {
         "apiVersion": "client.authentication.k8s.io/v1beta1",
         "command": command,
         "args": args,
         "interactiveMode": "Never",
         "provideClusterInfo": True,
     }
+    if env:
+        plugin["env"] = [{"name": key, "value": value} for key, value in sorted(env.items())]
     return _kubeconfig(cluster, server, ca_data, {"exec": plugin})
 
 

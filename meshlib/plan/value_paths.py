@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-__all__ = ["CHECKED_AGAINST", "PATHS", "leaf_paths"]
+__all__ = ["CHECKED_AGAINST", "PATHS", "covered", "leaf_paths"]
 
 CHECKED_AGAINST = "1.30.3"
 
@@ -33,6 +33,9 @@ PATHS: dict[str, frozenset[str]] = {
             # meshConfig is handed to istiod as MeshConfig, whose fields these are:
             "meshConfig.trustDomain",
             "meshConfig.defaultConfig.proxyMetadata",
+            "autoscaleMin",
+            "replicaCount",
+            "topologySpreadConstraints",
         }
     ),
     "gateway": frozenset(
@@ -43,6 +46,10 @@ PATHS: dict[str, frozenset[str]] = {
             "service.annotations",
             "service.loadBalancerIP",
             "service.loadBalancerSourceRanges",
+            "replicaCount",
+            "autoscaling.minReplicas",
+            "podDisruptionBudget",
+            "topologySpreadConstraints",
         }
     ),
 }
@@ -57,3 +64,8 @@ def leaf_paths(values: Mapping[str, Any], prefix: str = "") -> Iterator[str]:
             yield from leaf_paths(value, f"{path}.")
         else:
             yield path
+
+
+def covered(path: str, allowed: frozenset[str]) -> bool:
+    """Whether `path` is one of `allowed` or lies below one of them."""
+    return any(path == known or path.startswith(f"{known}.") for known in allowed)

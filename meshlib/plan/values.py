@@ -19,6 +19,7 @@ from meshlib.spec.models import MeshSpec
 __all__ = [
     "EAST_WEST_GATEWAY_NAME",
     "EAST_WEST_SELECTOR",
+    "HA_REPLICAS",
     "base_values",
     "gateway_values",
     "injection_path",
@@ -26,6 +27,10 @@ __all__ = [
     "istiod_values",
 ]
 
+HA_REPLICAS = 2
+"""istiod and every gateway run at least this many pods, spread across zones: a node drain, a zone
+outage or a rollout leaves one serving (the charts' PodDisruptionBudgets then let drains proceed)."""
+ZONE = "topology.kubernetes.io/zone"
 EAST_WEST_GATEWAY_NAME = "istio-eastwestgateway"
 EAST_WEST_SELECTOR = {"istio": "eastwestgateway"}
 """The gateway chart labels pods `istio: <name without 'istio-'>`; the Gateways select that."""
@@ -86,6 +91,13 @@ def istiod_values(
             global_values["externalIstiod"] = True
         values["global"] = global_values
         values["meshConfig"] = _mesh_config(spec)
+        # The chart's HPA starts at autoscaleMin (replicaCount counts only with autoscaling off);
+        # its PodDisruptionBudget (minAvailable 1) then lets node drains proceed one pod at a time.
+        values["autoscaleMin"] = HA_REPLICAS
+        values["replicaCount"] = HA_REPLICAS
+        values["topologySpreadConstraints"] = _spread(
+            {"app": "istiod", "istio.io/rev": spec.istio.revision or "default"}
+        )
         return values
     if primary_address is None:
         raise ValueError(f"remote {cluster.name!r} needs its primary's east-west address")
@@ -126,12 +138,36 @@ def gateway_values(
         service["loadBalancerIP"] = load_balancer_ip
     if source_ranges:
         service["loadBalancerSourceRanges"] = list(source_ranges)
-    values: Values = {"name": EAST_WEST_GATEWAY_NAME, "networkGateway": cluster.network}
+    values: Values = {
+        "name": EAST_WEST_GATEWAY_NAME,
+        "networkGateway": cluster.network,
+        "replicaCount": HA_REPLICAS,
+        "autoscaling": {"minReplicas": HA_REPLICAS},
+        # The chart creates no PodDisruptionBudget unless asked (and only with more than one replica).
+        "podDisruptionBudget": {"minAvailable": 1},
+        "topologySpreadConstraints": _spread(dict(EAST_WEST_SELECTOR)),
+    }
     if spec.istio.revision:
         values["revision"] = spec.istio.revision
     if service:
         values["service"] = service
     return values
+
+
+def _spread(labels: dict[str, str]) -> list[Values]:
+    """Spread the pods matching `labels` across zones, and across nodes within a zone.
+
+    `ScheduleAnyway`: a cluster left with one zone (or one node) still runs every replica.
+    """
+    return [
+        {
+            "maxSkew": 1,
+            "topologyKey": key,
+            "whenUnsatisfiable": "ScheduleAnyway",
+            "labelSelector": {"matchLabels": labels},
+        }
+        for key in (ZONE, "kubernetes.io/hostname")
+    ]
 
 
 def _mesh_config(spec: MeshSpec) -> Values:

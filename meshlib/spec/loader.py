@@ -17,20 +17,22 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from meshlib.spec import rules
-from meshlib.spec.defaults import fill_defaults, moved_defaults
+from meshlib.spec.defaults import clashes, fill_defaults
 from meshlib.spec.models import MeshSpec
 from meshlib.spec.problems import ConfigError, Problem, key_path
 
-__all__ = ["NAMESPACE", "ConfigError", "load_spec", "load_spec_file", "parse_spec", "secret_keys"]
+__all__ = ["NAMESPACE", "ConfigError", "load_spec", "load_spec_file", "parse_spec", "secret_keys", "stack_of"]
 
 NAMESPACE = "mesh"
 
 
-def parse_spec(raw: Mapping[str, Any]) -> MeshSpec:
+def parse_spec(raw: Mapping[str, Any], stack: str | None = None) -> MeshSpec:
     """Validate the `mesh:*` keys (without their `mesh:` prefix) and fill the defaults.
 
-    Keys named by the config as holding secrets (`kubeconfig.secret`, `rootCa`) must be
-    present in `raw` too; their values are read later, by the components, as secrets.
+    `stack` is the Pulumi stack the mesh is deployed as: it goes into the default
+    `namePrefix` of cloud resource names. Keys named by the config as holding secrets
+    (`kubeconfig.secret`, `rootCa`) must be present in `raw` too; their values are read
+    later, by the components, as secrets.
     """
     referenced = secret_keys(raw)
     model_input = {key: value for key, value in raw.items() if key not in referenced}
@@ -38,7 +40,7 @@ def parse_spec(raw: Mapping[str, Any]) -> MeshSpec:
         spec = MeshSpec.model_validate(model_input)
     except ValidationError as error:
         raise ConfigError(sorted(set(_from_pydantic(error)))) from None
-    problems = rules.check(spec)
+    problems = rules.check(spec, stack) + clashes(spec)
     problems += [
         Problem(where, f"config key mesh:{name} is not set (`pulumi config set --secret mesh:{name} ...`)")
         for where, name in _secret_references(spec)
@@ -46,18 +48,7 @@ def parse_spec(raw: Mapping[str, Any]) -> MeshSpec:
     ]
     if problems:
         raise ConfigError(sorted(problems))
-    return fill_defaults(spec)
-
-
-def default_cidr_warnings(raw: Mapping[str, Any]) -> list[str]:
-    """Warnings for clusters whose default CIDRs moved off a clash (call after `parse_spec` succeeded)."""
-    referenced = secret_keys(raw)
-    spec = MeshSpec.model_validate({key: value for key, value in raw.items() if key not in referenced})
-    return [
-        f"cluster {name!r}: its default CIDRs clash with another cluster's and were moved, so they can "
-        f"move again when that cluster goes; pin them in mesh:clusters: {pin}"
-        for name, pin in moved_defaults(spec).items()
-    ]
+    return fill_defaults(spec, stack)
 
 
 def load_spec() -> MeshSpec:
@@ -69,21 +60,26 @@ def load_spec() -> MeshSpec:
         for key in sorted(keys)
         if key.startswith(prefix)
     }
-    spec = parse_spec(raw)
-    for warning in default_cidr_warnings(raw):
-        pulumi.log.warn(warning)
-    return spec
+    return parse_spec(raw, pulumi.get_stack())
 
 
-def load_spec_file(path: str | Path) -> MeshSpec:
+def load_spec_file(path: str | Path, stack: str | None = None) -> MeshSpec:
     """Read and validate the `mesh:*` keys of a `Pulumi.<stack>.yaml` file.
 
-    Secure values (`{secure: ...}`) cannot be decrypted here and stay opaque.
+    The stack name defaults to the one in the file name. Secure values (`{secure: ...}`)
+    cannot be decrypted here and stay opaque.
     """
-    document = yaml.safe_load(Path(path).read_text()) or {}
+    path = Path(path)
+    document = yaml.safe_load(path.read_text()) or {}
     config = document.get("config") or {}
     prefix = f"{NAMESPACE}:"
-    return parse_spec({key[len(prefix) :]: value for key, value in config.items() if key.startswith(prefix)})
+    raw = {key[len(prefix) :]: value for key, value in config.items() if key.startswith(prefix)}
+    return parse_spec(raw, stack if stack is not None else stack_of(path))
+
+
+def stack_of(path: Path) -> str:
+    """The stack a `Pulumi.<stack>.yaml` file configures."""
+    return path.name.removeprefix("Pulumi.").removesuffix(path.suffix)
 
 
 def secret_keys(raw: Mapping[str, Any]) -> set[str]:

@@ -22,6 +22,7 @@ __all__ = [
     "IstioSpec",
     "KubeconfigSpec",
     "MeshSpec",
+    "NetworkSpec",
     "NodesSpec",
     "RootCaSpec",
     "ServicePortSpec",
@@ -42,7 +43,7 @@ _HOSTNAME = re.compile(r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9](
 
 
 def _dns_label(value: str) -> str:
-    if not _DNS_LABEL.match(value):
+    if not _DNS_LABEL.fullmatch(value):
         raise ValueError(
             f"{value!r} is not a DNS-1123 label: use at most 63 lower-case letters, digits "
             "and '-', starting and ending with a letter or digit"
@@ -58,7 +59,7 @@ def _no_bare_number(value: Any) -> Any:
 
 
 def _kubernetes_version(value: str) -> str:
-    if not _KUBERNETES_VERSION.match(value):
+    if not _KUBERNETES_VERSION.fullmatch(value):
         raise ValueError(f'{value!r} is not a Kubernetes minor version such as "1.33"')
     return value
 
@@ -76,7 +77,7 @@ def _address(value: str) -> str:
     """An IPv4 address or a DNS hostname."""
     if is_ipv4(value):
         return value
-    if not _HOSTNAME.match(value):
+    if not _HOSTNAME.fullmatch(value):
         raise ValueError(f"{value!r} is neither an IPv4 address nor a DNS hostname")
     return value
 
@@ -125,7 +126,7 @@ class IstioSpec(_Model):
     @field_validator("version")
     @classmethod
     def _supported_version(cls, value: str) -> str:
-        match = _ISTIO_VERSION.match(value)
+        match = _ISTIO_VERSION.fullmatch(value)
         if not match or f"{match[1]}.{match[2]}" != SUPPORTED_ISTIO_MINOR:
             raise ValueError(
                 f"Istio {value!r} is not supported: use a {SUPPORTED_ISTIO_MINOR}.x release such as "
@@ -217,7 +218,10 @@ class ClusterSpec(_Model):
         None, description="Control-plane /28 of a private GKE cluster (`gcp`); default a free /28."
     )
     deletion_protection: bool = Field(
-        True, description="Refuse to delete the cluster (`aws` and `gcp`); set false before `pulumi destroy`."
+        True,
+        description="Protect the cluster, its network and addresses (and the mesh's root CA) with the cloud's "
+        "deletion protection and Pulumi's `protect` (`aws` and `gcp`). To remove the cluster or destroy the "
+        "stack, set false and run `pulumi up` first.",
     )
     kubeconfig: KubeconfigSpec | None = Field(None, description="How to reach the cluster (`existing` only).")
     east_west_address: Address | None = Field(
@@ -227,6 +231,28 @@ class ClusterSpec(_Model):
     )
     east_west_internal: bool = Field(
         False, description="Put the east-west gateway on an internal load balancer (private connectivity)."
+    )
+
+
+_IAM_PRINCIPAL = re.compile(r"arn:aws(-cn|-us-gov)?:iam::\d{12}:(role|user)/[\w+=,.@-]+(/[\w+=,.@-]+)*")
+
+
+def _iam_principal(value: str) -> str:
+    if not _IAM_PRINCIPAL.fullmatch(value):
+        raise ValueError(f"{value!r} is not an IAM role or user ARN such as 'arn:aws:iam::123456789012:role/ci'")
+    return value
+
+
+IamPrincipal = Annotated[str, AfterValidator(_iam_principal)]
+
+
+class NetworkSpec(_Model):
+    """Settings of one Istio network (an entry of `mesh:networks`, keyed by network name)."""
+
+    vpc_cidr: Cidr | None = Field(
+        None,
+        description="AWS: the VPC's primary block, holding the network's NAT gateways (each cluster adds its own "
+        "`vpcCidr` block); default a free /24 of 10.0.0.0/8. Never changes once the VPC exists.",
     )
 
 
@@ -285,3 +311,23 @@ class MeshSpec(_Model):
         description="Admit only the other clusters' egress IPs to east-west gateways (loadBalancerSourceRanges).",
     )
     root_ca: RootCaSpec | None = Field(None, description="Bring your own root CA; default one is generated.")
+    networks: dict[DnsLabel, NetworkSpec] = Field(
+        default_factory=dict, description="Per Istio network (by name, as in `clusters[].network`): its settings."
+    )
+    name_prefix: str | None = Field(
+        None,
+        pattern=r"^([a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?)?$",
+        description="Starts every cloud resource name (clusters, node groups, IAM roles, networks, addresses, "
+        "service accounts), so that stacks of one config share an account; default `<meshId>-<stack>`. "
+        "Changing it replaces every cluster.",
+    )
+    eks_admins: list[IamPrincipal] = Field(
+        default_factory=list,
+        description="IAM role or user ARNs given cluster-admin on every EKS cluster through access entries "
+        "(CI's role, an admin role), so that whoever runs the next `pulumi up` or `destroy` gets in.",
+    )
+    pulumi_inside_networks: bool = Field(
+        False,
+        description="Pulumi runs inside the clusters' networks (a runner in the VPC), so an empty `adminCidrs` "
+        "is intended; otherwise `pulumi up` refuses to create clusters that it could not reach.",
+    )

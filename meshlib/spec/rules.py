@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import ipaddress
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 from pydantic.alias_generators import to_camel
 
 from meshlib.spec.models import ClusterSpec, MeshSpec
+from meshlib.spec.names import EksNames, GcpNetworkNames, GkeNames, name_prefix, too_long
 from meshlib.spec.problems import Problem, key_path
 
-__all__ = ["check", "cidrs_of", "network_of"]
+__all__ = ["check", "cidrs_of", "deployer_access", "network_of"]
 
 _CLOUD_ONLY_FIELDS: dict[str, tuple[str, ...]] = {
     # field (python name, camelCase key) -> clouds that accept it
@@ -32,7 +33,6 @@ _CLOUD_ONLY_FIELDS: dict[str, tuple[str, ...]] = {
     "kubeconfig": ("existing",),
     "east_west_address": ("existing",),
 }
-_GKE_NAME_LIMIT = 40
 _PRIVATE_RANGES = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 
 
@@ -53,17 +53,41 @@ def cidrs_of(cluster: ClusterSpec) -> dict[str, ipaddress.IPv4Network]:
     return {key: value for key, value in ranges.items() if value is not None}
 
 
-def check(spec: MeshSpec) -> list[Problem]:
-    """Every cross-field problem of `spec`, sorted by key."""
+def check(spec: MeshSpec, stack: str | None = None) -> list[Problem]:
+    """Every cross-field problem of `spec` (deployed as Pulumi stack `stack`), sorted by key."""
     problems = [
         *_cluster_names(spec),
         *_cloud_fields(spec),
         *_roles(spec),
         *_networks(spec),
+        *_network_settings(spec),
         *_cidrs(spec),
         *_services(spec),
+        *_cloud_names(spec, name_prefix(spec, stack)),
     ]
     return sorted(set(problems))
+
+
+def deployer_access(spec: MeshSpec, built: Collection[str] = ()) -> list[Problem]:
+    """Why Pulumi could not reach the API servers of the clusters it creates, if it could not.
+
+    Those API servers admit only their watchers' egress IPs plus `mesh:adminCidrs`: with no
+    admin CIDRs, the first Helm release fails after the clusters were built (15-20 minutes),
+    unless Pulumi runs inside the clusters' networks (`mesh:pulumiInsideNetworks: true`).
+    Clusters in `built` are the caller's own.
+    """
+    created = [c.name for c in spec.clusters if c.cloud in ("aws", "gcp") and c.name not in built]
+    if spec.admin_cidrs or spec.pulumi_inside_networks or not created:
+        return []
+    return [
+        Problem(
+            _at("adminCidrs"),
+            f"empty, so the API servers of {', '.join(created)} would admit only the istiods that watch them, "
+            "and the first Helm release would fail after the clusters were built: admit where you and CI run "
+            "Pulumi from (`pulumi config set --path 'mesh:adminCidrs[0]' 203.0.113.7/32`), or set "
+            "`mesh:pulumiInsideNetworks: true` if Pulumi runs inside the clusters' networks",
+        )
+    ]
 
 
 def _at(*loc: str | int) -> str:
@@ -115,13 +139,6 @@ def _cloud_fields(spec: MeshSpec) -> Iterator[Problem]:
                 yield Problem(_at("clusters", index, to_camel(field)), "EKS needs subnets in at least two zones")
         if cluster.vpc_id and cluster.vpc_cidr:
             yield Problem(_at("clusters", index, "vpcCidr"), "give `vpcCidr` only for a VPC meshlib creates")
-        if cluster.cloud == "gcp" and len(cluster.name) > _GKE_NAME_LIMIT:
-            yield Problem(
-                _at("clusters", index, "name"),
-                f"a GKE cluster name has at most {_GKE_NAME_LIMIT} characters ({len(cluster.name)} given)",
-            )
-        if cluster.cloud == "gcp" and not cluster.name[0].isalpha():
-            yield Problem(_at("clusters", index, "name"), "a GKE cluster name must start with a letter")
         if cluster.nodes.min > cluster.nodes.max:
             yield Problem(
                 _at("clusters", index, "nodes", "min"),
@@ -220,6 +237,40 @@ def _networks(spec: MeshSpec) -> Iterator[Problem]:
             )
 
 
+def _network_settings(spec: MeshSpec) -> Iterator[Problem]:
+    """`mesh:networks` names networks of the mesh; a VPC block only for an AWS VPC meshlib creates."""
+    created_aws = {network_of(c) for c in spec.clusters if c.cloud == "aws" and not c.vpc_id}
+    known = sorted({network_of(c) for c in spec.clusters})
+    for network, settings in spec.networks.items():
+        if network not in known:
+            yield Problem(_at("networks", network), f"no cluster is on network {network!r}: one of {', '.join(known)}")
+        elif settings.vpc_cidr is not None and network not in created_aws:
+            yield Problem(_at("networks", network, "vpcCidr"), "only for an AWS network whose VPC meshlib creates")
+        elif settings.vpc_cidr is not None and not 16 <= settings.vpc_cidr.prefixlen <= 26:
+            yield Problem(_at("networks", network, "vpcCidr"), f"{settings.vpc_cidr} must be between /16 and /26")
+
+
+def _cloud_names(spec: MeshSpec, prefix: str) -> Iterator[Problem]:
+    """Every cloud name the mesh takes fits its cloud's limits (names are never cut)."""
+    hint = f"shorten it or mesh:namePrefix (now {prefix!r})" if prefix else "shorten it"
+    gcp_networks: dict[str, list[int]] = {}
+    for index, cluster in enumerate(spec.clusters):
+        names: EksNames | GkeNames
+        if cluster.cloud == "aws":
+            names = EksNames.of(prefix, cluster.name)
+        elif cluster.cloud == "gcp":
+            names = GkeNames.of(prefix, cluster.name)
+            gcp_networks.setdefault(network_of(cluster), []).append(index)
+        else:
+            continue
+        for message in too_long(names):
+            yield Problem(_at("clusters", index, "name"), f"{message}: {hint}")
+    for network, indexes in gcp_networks.items():
+        regions = [str(spec.clusters[index].region) for index in indexes]
+        for message in too_long(GcpNetworkNames.of(prefix, network, regions)):
+            yield Problem(_at("clusters", indexes[0], "network"), f"{message}: {hint}")
+
+
 def _cidrs(spec: MeshSpec) -> Iterator[Problem]:
     placed: list[tuple[str, str, ipaddress.IPv4Network]] = []  # (network, key, cidr)
     for index, cluster in enumerate(spec.clusters):
@@ -247,6 +298,15 @@ def _cidrs(spec: MeshSpec) -> Iterator[Problem]:
                     _at("clusters", index, "serviceCidr"),
                     f"{cluster.service_cidr} overlaps the cluster's own vpcCidr {cluster.vpc_cidr}",
                 )
+    for network, settings in spec.networks.items():
+        if settings.vpc_cidr is None:
+            continue
+        key = _at("networks", network, "vpcCidr")
+        if not any(settings.vpc_cidr.subnet_of(private) for private in _PRIVATE_RANGES):
+            yield Problem(key, f"{settings.vpc_cidr} is not in a private range")
+        for other_network, other_key, other in placed:
+            if other_network == network and settings.vpc_cidr.overlaps(other):
+                yield Problem(key, f"{settings.vpc_cidr} overlaps {other} ({other_key}) on network {network!r}")
 
 
 def _services(spec: MeshSpec) -> Iterator[Problem]:

@@ -17,8 +17,6 @@ from meshlib.components.gcp import (
     GcpNetworkArgs,
     GkeCluster,
     GkeClusterArgs,
-    gcp_name,
-    node_account_id,
 )
 from meshlib.spec.models import ClusterSpec
 from tests import fakes
@@ -133,12 +131,16 @@ def test_gcp_names_are_explicit_valid_and_stable() -> None:
         key = "accountId" if resource.type == "gcp:serviceaccount/account:Account" else "name"
         value = resource.plain[key]
         assert value and value[0].isalpha() and len(value) <= 63, (resource.name, value)
-    long = "x" * 60
-    assert gcp_name(long, "east-west") == "x" * 56 + "-3e96c1"  # cut, with a hash of the whole: stable
-    assert len(gcp_name(long, "east-west")) == 63
-    assert gcp_name(long, "east-west") != gcp_name(long, "east-wesx")
-    assert 6 <= len(node_account_id("a")) <= 30
-    assert len(node_account_id("a" * 40)) == 30
+    prefixed, _ = run_cluster(name_prefix="mesh1-prod")
+    assert {r.plain["name"] for r in prefixed.resources if r.type == CLUSTER} == {"mesh1-prod-a"}
+    assert {r.plain["accountId"] for r in prefixed.resources if r.type == "gcp:serviceaccount/account:Account"} == {
+        "mesh1-prod-a"
+    }
+
+
+def test_a_name_over_a_gcp_limit_is_refused_not_cut() -> None:
+    with pytest.raises(pulumi.RunError, match="GKE cluster name 'p{39}-a' has 41 characters, over the limit of 40"):
+        run_cluster(name_prefix="p" * 39)
 
 
 # -- Kubernetes provider ---------------------------------------------------------------------------
