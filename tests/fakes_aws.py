@@ -79,7 +79,9 @@ def _eks_cluster(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
 
 
 def _node_group(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
-    group = inputs.get("nodeGroupName") or name
+    # With `nodeGroupNamePrefix`, the provider appends a 26-character unique suffix (id.PrefixedUniqueId).
+    prefix = inputs.get("nodeGroupNamePrefix")
+    group = inputs.get("nodeGroupName") or (f"{prefix}{_hex(name, 26)}" if prefix else name)
     return {
         "arn": f"arn:aws:eks:{_region(inputs)}:{_ACCOUNT}:nodegroup/{inputs.get('clusterName')}/{group}/x",
         "status": "ACTIVE",
@@ -98,8 +100,9 @@ def _pod_identity(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _security_group_rule(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
-    return {"securityGroupRuleId": f"sgr-{_hex(name)}"}
+def _ingress_rule(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    rule = f"sgr-{_hex(name)}"
+    return {"securityGroupRuleId": rule, "arn": f"arn:aws:ec2:{_region(inputs)}:{_ACCOUNT}:security-group-rule/{rule}"}
 
 
 OUTPUTS: dict[str, Callable[[str, dict[str, Any]], dict[str, Any]]] = {
@@ -107,7 +110,7 @@ OUTPUTS: dict[str, Callable[[str, dict[str, Any]], dict[str, Any]]] = {
     "aws:ec2/vpc:Vpc": _vpc,
     "aws:ec2/subnet:Subnet": _subnet,
     "aws:ec2/natGateway:NatGateway": _nat,
-    "aws:ec2/securityGroupRule:SecurityGroupRule": _security_group_rule,
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": _ingress_rule,
     "aws:iam/role:Role": _role,
     "aws:eks/cluster:Cluster": _eks_cluster,
     "aws:eks/nodeGroup:NodeGroup": _node_group,

@@ -6,6 +6,7 @@ import ipaddress
 import json
 import runpy
 from collections import Counter
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +15,11 @@ import yaml
 
 from meshlib.offline.program import placeholder_kubeconfig
 from meshlib.plan import plan_mesh
+from meshlib.plan.credentials import intermediate_profile, root_profile
 from meshlib.spec import ConfigError, MeshSpec, load_spec_file
 from tests import fakes
 from tests.conftest import ROOT, STACKS, stack_name
+from tests.fakes_tls import ISSUED
 from tests.mocks import MeshMocks, Registered, Run, registrations, run_program
 
 KUBERNETES = "kubernetes:"
@@ -147,8 +150,18 @@ def test_every_kubernetes_resource_uses_its_own_clusters_provider(stack: Path) -
 def test_stack_outputs(stack: Path) -> None:
     spec = load_spec_file(stack)
     run = run_stack(stack)
-    assert set(run.outputs) == {"mesh", "clusters", "kubeconfigs"}
+    assert set(run.outputs) == {"mesh", "clusters", "certificateExpiry", "kubeconfigs"}
     assert run.secret_outputs == {"kubeconfigs"}
+    # When each CA certificate expires: the generated root (none of the shipped stacks brings its own), then
+    # every cluster's intermediate, as the TLS provider reports it (the fakes issue all at ISSUED).
+    expiry = run.outputs["certificateExpiry"]
+    assert set(expiry) == {"root"} | {c.name for c in spec.clusters}
+    lifetimes = {"root": root_profile().validity_hours} | {
+        c.name: intermediate_profile(c.name).validity_hours for c in spec.clusters
+    }
+    for certificate, end in expiry.items():
+        ends = datetime.fromisoformat(end.replace("Z", "+00:00"))
+        assert ends == ISSUED + timedelta(hours=lifetimes[certificate]), certificate
     assert set(run.outputs["clusters"]) == {c.name for c in spec.clusters}
     assert set(run.outputs["kubeconfigs"]) == {c.name for c in spec.clusters}
     plan = plan_mesh(spec)

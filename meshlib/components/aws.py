@@ -328,11 +328,6 @@ def _deployer_identity(args: EksClusterArgs) -> tuple[str | None, str | None]:
     return config.get("profile"), role
 
 
-def _labelled(cidrs: Sequence[pulumi.Input[str]]) -> list[tuple[str, pulumi.Input[str]]]:
-    """Each range with a name part that stays the same when others come and go."""
-    return [(cidr.replace(".", "-").replace("/", "-") if isinstance(cidr, str) else "vpc", cidr) for cidr in cidrs]
-
-
 def _nth(values: pulumi.Output[list[str]], index: int) -> pulumi.Output[str]:
     return values.apply(lambda found: found[index])
 
@@ -462,12 +457,13 @@ class AwsNetwork(pulumi.ComponentResource):
         """
         return list(self._of(cluster_name).egress)
 
-    def ingress_cidrs(self, cluster_name: str) -> list[pulumi.Input[str]]:
-        """The VPC ranges the cluster's nodes admit the mesh ports from, one by one (a fixed count)."""
+    def ingress_cidrs(self, cluster_name: str) -> dict[str, pulumi.Input[str]]:
+        """The VPC blocks the cluster's nodes admit the mesh ports from, by the cluster owning each
+        (`vpc` for an adopted VPC's own block): a fixed set, known before deployment."""
         self._of(cluster_name)
-        if self.adopted:
-            return [*self.cidrs] or [self._adopted_block]
-        return list(self.cidrs)
+        if self.adopted and not self.cidrs:
+            return {"vpc": self._adopted_block}
+        return dict(self._cidr_owners)
 
     def _of(self, cluster_name: str) -> _Subnets:
         try:
@@ -485,6 +481,7 @@ class AwsNetwork(pulumi.ComponentResource):
         assert vpc_id is not None  # _check_network
         self.vpc_id = pulumi.Output.from_input(vpc_id)
         self.cidrs = [str(cluster.vpc_cidr) for cluster in args.clusters if cluster.vpc_cidr is not None]
+        self._cidr_owners = {c.name: str(c.vpc_cidr) for c in args.clusters if c.vpc_cidr is not None}
         vpc = aws.ec2.get_vpc_output(id=vpc_id, region=args.region, opts=pulumi.InvokeOutputOptions(parent=self))
         self._adopted_block: pulumi.Output[str] = vpc.cidr_block
         self.vpc_cidrs = vpc.cidr_block_associations.apply(lambda blocks: [block.cidr_block for block in blocks])
@@ -519,6 +516,7 @@ class AwsNetwork(pulumi.ComponentResource):
 
         block = ipaddress.IPv4Network(args.vpc_cidr or str(default_network_block(args.network)))
         self.cidrs = [str(cluster.vpc_cidr) for cluster in args.clusters]
+        self._cidr_owners = {cluster.name: str(cluster.vpc_cidr) for cluster in args.clusters}
         self.vpc_cidrs = pulumi.Output.from_input([str(block), *self.cidrs])
 
         vpc = aws.ec2.Vpc(
@@ -879,9 +877,9 @@ class EksCluster(MeshCluster):
         # by the group's own self-referencing rule. One rule per port and range: a cluster joining
         # or leaving the network adds or removes rules and replaces none.
         for port in MESH_PORTS:
-            for label, cidr in _labelled(network.ingress_cidrs(spec.name)):
+            for owner, cidr in network.ingress_cidrs(spec.name).items():
                 aws.vpc.SecurityGroupIngressRule(
-                    f"{name}-mesh-{port}-{label}",
+                    f"{name}-mesh-{port}-from-{owner}",
                     security_group_id=self.security_group_id,
                     ip_protocol="tcp",
                     from_port=port,

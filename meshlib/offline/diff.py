@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from meshlib.offline.replacements import changed_paths
+
 __all__ = ["PlanDiff", "diff_plans", "render_diff"]
 
 Key = tuple[str, str]
@@ -30,7 +32,7 @@ def diff_plans(old: dict[str, Any], new: dict[str, Any]) -> PlanDiff:
     after = {(r["type"], r["name"]): r for r in new.get("resources", [])}
     result = PlanDiff(added=sorted(after.keys() - before.keys()), removed=sorted(before.keys() - after.keys()))
     for key in sorted(before.keys() & after.keys()):
-        paths = _changed_paths(_flatten(_comparable(before[key])), _flatten(_comparable(after[key])))
+        paths = changed_paths(_comparable(before[key]), _comparable(after[key]))
         if paths:
             result.changed[key] = paths
     return result
@@ -42,24 +44,6 @@ def _comparable(resource: dict[str, Any]) -> dict[str, Any]:
         "parent": resource.get("parent"),
         "provider": resource.get("provider"),
     }
-
-
-def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(value, dict) and value:
-        flat: dict[str, Any] = {}
-        for key, item in value.items():
-            flat.update(_flatten(item, f"{prefix}.{key}" if prefix else str(key)))
-        return flat
-    if isinstance(value, list) and value:
-        flat = {}
-        for index, item in enumerate(value):
-            flat.update(_flatten(item, f"{prefix}[{index}]"))
-        return flat
-    return {prefix: value}
-
-
-def _changed_paths(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
-    return sorted(path for path in before.keys() | after.keys() if before.get(path, ...) != after.get(path, ...))
 
 
 def render_diff(diff: PlanDiff, title: str = "", markdown: bool = False) -> str:

@@ -69,6 +69,11 @@ class Registered:
     parent: str = ""
     dependencies: tuple[str, ...] = ()
     additional_secret_outputs: tuple[str, ...] = ()
+    outputs: dict[str, Any] = field(default_factory=dict)
+    """What the engine answered (inputs and computed outputs; empty in preview)."""
+    protect: bool = False
+    delete_before_replace: bool = False
+    ignore_changes: tuple[str, ...] = ()
 
     @property
     def parent_name(self) -> str:
@@ -115,18 +120,19 @@ class MeshMocks(Mocks):
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         inputs = dict(args.inputs)
-        self.resources.append(
-            Registered(
-                type=args.typ,
-                name=args.name,
-                inputs=inputs,
-                provider=args.provider or "",
-                custom=bool(args.custom) if args.custom is not None else True,
-            )
+        registered = Registered(
+            type=args.typ,
+            name=args.name,
+            inputs=inputs,
+            provider=args.provider or "",
+            custom=bool(args.custom) if args.custom is not None else True,
         )
+        self.resources.append(registered)
         if self.preview:  # what the engine cannot know before deploying stays unknown
             return None, inputs
-        return f"{args.name}-id", {**inputs, **self.computed(args.typ, args.name, unwrap(inputs))}
+        outputs = {**inputs, **self.computed(args.typ, args.name, unwrap(inputs))}
+        registered.outputs = {"id": f"{args.name}-id", **outputs}
+        return f"{args.name}-id", outputs
 
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         self.calls.append((args.token, dict(args.args)))
@@ -196,6 +202,9 @@ class _RecordingMonitor(MockMonitor):
             registered.dependencies = tuple(request.dependencies)
             registered.additional_secret_outputs = tuple(request.additionalSecretOutputs)
             registered.custom = custom
+            registered.protect = bool(getattr(request, "protect", False))
+            registered.delete_before_replace = bool(getattr(request, "deleteBeforeReplace", False))
+            registered.ignore_changes = tuple(getattr(request, "ignoreChanges", ()))
 
 
 @dataclass
