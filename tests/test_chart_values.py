@@ -26,6 +26,25 @@ GATEWAY_SCHEMA = {
         "name": {"type": "string"},
         "networkGateway": {"type": "string"},
         "revision": {"type": "string"},
+        "replicaCount": {"type": ["integer", "null"]},
+        "autoscaling": {
+            "type": "object",
+            "properties": {
+                "enabled": {"type": "boolean"},
+                "maxReplicas": {"type": "integer"},
+                "minReplicas": {"type": "integer"},
+                "targetCPUUtilizationPercentage": {"type": "integer"},
+            },
+        },
+        "podDisruptionBudget": {
+            "type": "object",
+            "properties": {
+                "minAvailable": {"type": ["integer", "string"]},
+                "maxUnavailable": {"type": ["integer", "string"]},
+                "unhealthyPodEvictionPolicy": {"type": "string", "enum": ["", "IfHealthyBudget", "AlwaysAllow"]},
+            },
+        },
+        "topologySpreadConstraints": {"type": "array"},
         "service": {
             "type": "object",
             "additionalProperties": False,

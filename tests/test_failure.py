@@ -120,11 +120,12 @@ def test_every_problem_is_reported_at_once_and_nothing_registers() -> None:
 
 
 def three_primaries(west_network: str) -> dict[str, Any]:
-    """east (EKS), west (EKS, own network or east's), central (GKE); every CIDR explicit."""
+    """east (EKS), west (EKS, own network or east's), central (GKE); every cluster CIDR explicit."""
     west_region = "us-east-1" if west_network == "net-aws" else "us-west-2"
     return {
         "mesh:meshId": MESH,
         "mesh:mode": "multi-primary",
+        "mesh:adminCidrs": ["203.0.113.7/32"],  # where Pulumi runs from: it must reach the API servers it creates
         "mesh:istio": {"version": "1.30.3"},
         "mesh:clusters": [
             {
@@ -269,18 +270,25 @@ def test_removing_a_cluster_that_shares_a_network(shared_network_runs: tuple[Run
     assert new.keys() - old.keys() == set()
     removed = old.keys() - new.keys()
     # its subnets and CIDR block in the shared VPC go; the VPC, NAT and gateways stay for east.
-    # east's rule admitting the other clusters of its network goes with the last of them.
+    # east's rules admitting west (its block on the mesh ports, its private subnets on all) go with it.
+    rule = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+    ports = (15012, 15017, 15021, 15443)
     expected = {key for key in old if _removed_with_west(key[1], (f"{MESH}-net-aws-west",))}
-    expected.add(("aws:ec2/securityGroupRule:SecurityGroupRule", f"{MESH}-east-same-network"))
+    expected |= {(rule, f"{MESH}-east-mesh-{port}-from-west") for port in ports}
+    expected |= {(rule, f"{MESH}-east-from-west-{zone}") for zone in "ab"}
     assert removed == expected
+    assert (
+        "aws:ec2/vpcIpv4CidrBlockAssociation:VpcIpv4CidrBlockAssociation",
+        f"{MESH}-net-aws-west-cidr",
+    ) in removed
     assert not any(name.startswith(f"{MESH}-net-aws-") and "west" not in name for _, name in removed)
 
+    # Nothing else changes but east's API access: east's own rules stay as they were (one per port and block).
     inputs, changed = changed_inputs(before, after)
     east = ("aws:eks/cluster:Cluster", f"{MESH}-east-eks")
-    mesh_rules = {
-        ("aws:ec2/securityGroupRule:SecurityGroupRule", f"{MESH}-east-mesh-{p}") for p in (15012, 15017, 15021, 15443)
-    }
-    assert inputs == {east: {"vpcConfig"}, **{rule: {"cidrBlocks"} for rule in mesh_rules}}
+    mesh_rules = {(rule, f"{MESH}-east-mesh-{port}-from-east") for port in ports}
+    assert mesh_rules <= new.keys()
+    assert inputs == {east: {"vpcConfig"}}
     assert changed == set(inputs)
     # east's API server no longer admits its own network's NAT (west's istiod egress); central's is unchanged
     # because east's istiod still leaves through that same NAT.
@@ -288,9 +296,10 @@ def test_removing_a_cluster_that_shares_a_network(shared_network_runs: tuple[Run
     east_before = set(by_name(before)[east[1]].plain["vpcConfig"]["publicAccessCidrs"])
     east_after = set(by_name(after)[east[1]].plain["vpcConfig"]["publicAccessCidrs"])
     assert east_before - east_after == shared_nat and east_after < east_before
-    for rule in mesh_rules:
-        assert by_name(before)[rule[1]].plain["cidrBlocks"] == ["10.10.0.0/16", "10.20.0.0/16"]
-        assert by_name(after)[rule[1]].plain["cidrBlocks"] == ["10.10.0.0/16"]
+    for _, name in mesh_rules:
+        assert by_name(before)[name].plain["cidrIpv4"] == by_name(after)[name].plain["cidrIpv4"] == "10.10.0.0/16"
+    for port in ports:
+        assert by_name(before)[f"{MESH}-east-mesh-{port}-from-west"].plain["cidrIpv4"] == "10.20.0.0/16"
 
 
 def test_removing_a_cluster_leaves_default_cidrs_of_the_others_alone() -> None:

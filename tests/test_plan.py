@@ -43,6 +43,11 @@ def gcp(name: str, **fields: Any) -> dict[str, Any]:
     return {"name": name, "cloud": "gcp", "project": "p1", "region": "us-central1", **fields}
 
 
+def gcp_b() -> dict[str, Any]:
+    """GKE cluster `b`, its ranges pinned: by default they would lie in the home of cluster `a`."""
+    return gcp("b", podCidr="10.44.0.0/16", nodeCidr="10.45.0.0/20", serviceCidr="10.45.16.0/20", masterCidr="10.45.32.0/28")
+
+
 def service(name: str, cluster: str, consumers: list[str], ports: tuple[int, ...] = (9080,)) -> dict[str, Any]:
     return {
         "name": name,
@@ -51,6 +56,19 @@ def service(name: str, cluster: str, consumers: list[str], ports: tuple[int, ...
         "consumers": consumers,
         "ports": [{"number": port, "name": f"http-{port}", "protocol": "HTTP"} for port in ports],
     }
+
+
+def spread(labels: dict[str, str]) -> list[dict[str, Any]]:
+    """Pods matching `labels` spread across zones, then nodes; scheduled anyway when they cannot be."""
+    return [
+        {
+            "maxSkew": 1,
+            "topologyKey": key,
+            "whenUnsatisfiable": "ScheduleAnyway",
+            "labelSelector": {"matchLabels": labels},
+        }
+        for key in ("topology.kubernetes.io/zone", "kubernetes.io/hostname")
+    ]
 
 
 def all_manifests(plan: MeshPlan) -> dict[str, list[dict[str, Any]]]:
@@ -120,9 +138,11 @@ def test_remote_on_its_primarys_network_uses_the_primarys_gateway() -> None:
 
 
 def test_single_network_multi_primary_needs_no_gateway_unless_exporting() -> None:
-    spec = mesh(clusters=[aws("a", network="n"), aws("b", network="n")])
+    # b's default ranges would share a's home: pinned where the config error says.
+    b = aws("b", network="n", vpcCidr="10.44.0.0/16", serviceCidr="10.45.0.0/20")
+    spec = mesh(clusters=[aws("a", network="n"), b])
     assert not any(c.east_west_gateway for c in plan_mesh(spec).clusters)
-    spec = mesh(clusters=[aws("a", network="n"), aws("b", network="n")], services=[service("s", "b", ["a"])])
+    spec = mesh(clusters=[aws("a", network="n"), b], services=[service("s", "b", ["a"])])
     assert [c.name for c in plan_mesh(spec).clusters if c.east_west_gateway] == ["b"]
 
 
@@ -168,8 +188,19 @@ def test_primary_values_match_the_design_table() -> None:
             "trustDomain": "cluster.local",
             "defaultConfig": {"proxyMetadata": {"ISTIO_META_DNS_CAPTURE": "true"}},
         },
+        # Highly available: two pods at least (the HPA starts at autoscaleMin), spread over zones and nodes.
+        "autoscaleMin": 2,
+        "replicaCount": 2,
+        "topologySpreadConstraints": spread({"app": "istiod", "istio.io/rev": "default"}),
     }
-    assert gateway_values(spec, hub) == {"name": "istio-eastwestgateway", "networkGateway": "net-gcp"}
+    assert gateway_values(spec, hub) == {
+        "name": "istio-eastwestgateway",
+        "networkGateway": "net-gcp",
+        "replicaCount": 2,
+        "autoscaling": {"minReplicas": 2},
+        "podDisruptionBudget": {"minAvailable": 1},
+        "topologySpreadConstraints": spread({"istio": "eastwestgateway"}),
+    }
     assert namespace_metadata(hub) == {"labels": {"topology.istio.io/network": "net-gcp"}, "annotations": {}}
 
 
@@ -225,6 +256,8 @@ def test_revision_reaches_every_release_and_the_istiod_route() -> None:
     hub, spoke = plan.clusters
     assert base_values(spec, hub)["defaultRevision"] == "1-30-3"
     assert istiod_values(spec, hub)["revision"] == "1-30-3"
+    # istiod's pods are labelled with their revision: the spread selects those of this one
+    assert istiod_values(spec, hub)["topologySpreadConstraints"] == spread({"app": "istiod", "istio.io/rev": "1-30-3"})
     assert istiod_values(spec, spoke, ADDRESS)["revision"] == "1-30-3"
     assert gateway_values(spec, spoke)["revision"] == "1-30-3"
     route = next(m for m in all_manifests(plan)["hub"] if m["kind"] == "VirtualService")
@@ -233,7 +266,7 @@ def test_revision_reaches_every_release_and_the_istiod_route() -> None:
 
 
 def test_dns_capture_and_mtls_follow_config() -> None:
-    spec = mesh(clusters=[aws("a"), gcp("b")], dnsCapture=False, mtlsMode="PERMISSIVE")
+    spec = mesh(clusters=[aws("a"), gcp_b()], dnsCapture=False, mtlsMode="PERMISSIVE")
     a = plan_mesh(spec).cluster("a")
     assert "defaultConfig" not in istiod_values(spec, a)["meshConfig"]
     peer = next(m for m in all_manifests(plan_mesh(spec))["a"] if m["kind"] == "PeerAuthentication")
@@ -290,7 +323,7 @@ def test_exported_service_entry_routes_through_the_exporters_gateway() -> None:
 
 
 def test_several_ports_get_one_sni_each() -> None:
-    spec = mesh(clusters=[aws("a"), gcp("b")], services=[service("api", "b", ["a"], ports=(80, 8443))])
+    spec = mesh(clusters=[aws("a"), gcp_b()], services=[service("api", "b", ["a"], ports=(80, 8443))])
     rule = next(m for m in all_manifests(plan_mesh(spec))["a"] if m["kind"] == "DestinationRule")
     assert rule["spec"]["trafficPolicy"] == {
         "portLevelSettings": [

@@ -14,6 +14,7 @@ import pulumi
 import yaml
 
 from meshlib.offline.engine import Registered, Run, is_secret
+from meshlib.plan.credentials import certificate_lifetimes
 from meshlib.plan.topology import plan_mesh
 from meshlib.spec.models import MeshSpec
 
@@ -78,6 +79,7 @@ def plan_document(stack: str, spec: MeshSpec, run: Run) -> dict[str, Any]:
         "stack": stack,
         "meshId": spec.mesh_id,
         "summary": _summary(spec, run),
+        "certificates": certificate_lifetimes([c.name for c in spec.clusters], spec.root_ca is None),
         "resources": [
             {
                 "type": r.type,

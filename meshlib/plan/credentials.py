@@ -82,10 +82,14 @@ def intermediate_profile(cluster: str) -> CertificateProfile:
     )
 
 
-def certificate_lifetimes(clusters: list[str]) -> dict[str, str]:
+def certificate_lifetimes(clusters: list[str], generated_root: bool = True) -> dict[str, str]:
     """What the plan says of each CA certificate: its lifetime and when it renews."""
     root = root_profile()
-    lifetimes = {"root": f"{root.validity_hours // 24} days from creation, renewed by hand (docs/trust.md)"}
+    lifetimes = {
+        "root": f"{root.validity_hours // 24} days from creation, renewed by hand (docs/trust.md)"
+        if generated_root
+        else "yours (mesh:rootCa): its own expiry"
+    }
     for cluster in clusters:
         profile = intermediate_profile(cluster)
         lifetimes[cluster] = (

@@ -21,10 +21,12 @@ from meshlib.components.aws import (
     EksCluster,
     EksClusterArgs,
 )
+from meshlib.spec.defaults import default_network_block
 from meshlib.spec.models import ClusterSpec
 from tests.mocks import Registered, Run, run_program
 
 REGION = "eu-west-1"
+INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 ADMIN = ["198.51.100.0/24", "203.0.113.7/32"]
 LB = "service.beta.kubernetes.io/aws-load-balancer"
 
@@ -104,22 +106,48 @@ def test_every_child_hangs_under_the_component_with_its_name(run: Run) -> None:
 
 
 def test_network_layout(run: Run) -> None:
+    # The VPC's primary block is the network's own (its NAT subnets); the cluster's vpcCidr is an added block.
+    block = default_network_block("net1")
+    assert str(block) == "10.112.0.0/24"
     vpc = one(run, "aws:ec2/vpc:Vpc").plain
-    assert vpc["cidrBlock"] == "10.1.0.0/16" and vpc["enableDnsHostnames"] and vpc["enableDnsSupport"]
-    subnets = {r.name: r.plain for r in of_type(run, "aws:ec2/subnet:Subnet")}
-    assert sorted(subnets) == [f"c1-network-east-{kind}-{zone}" for kind in ("private", "public") for zone in "ab"]
-    assert {s["availabilityZone"] for s in subnets.values()} == {f"{REGION}a", f"{REGION}b"}
-    for name, subnet in subnets.items():
-        assert subnet["region"] == REGION
+    assert vpc["cidrBlock"] == str(block) and vpc["enableDnsHostnames"] and vpc["enableDnsSupport"]
+    association = one(run, "aws:ec2/vpcIpv4CidrBlockAssociation:VpcIpv4CidrBlockAssociation")
+    assert association.name == "c1-network-east-cidr"
+    assert association.plain == {"vpcId": "c1-network-vpc-id", "cidrBlock": "10.1.0.0/16", "region": REGION}
+    subnets = {r.name: r for r in of_type(run, "aws:ec2/subnet:Subnet")}
+    cluster_subnets = [f"c1-network-east-{kind}-{zone}" for kind in ("private", "public") for zone in "ab"]
+    assert sorted(subnets) == [*cluster_subnets, "c1-network-nat-a", "c1-network-nat-b"]
+    assert {s.plain["availabilityZone"] for s in subnets.values()} == {f"{REGION}a", f"{REGION}b"}
+    for name in cluster_subnets:  # in the cluster's block: they wait for its association
+        subnet = subnets[name].plain
+        assert ipaddress.IPv4Network(subnet["cidrBlock"]).subnet_of(ipaddress.IPv4Network("10.1.0.0/16"))
+        assert association.urn in subnets[name].dependencies
         assert subnet["tags"]["kubernetes.io/cluster/east"] == "shared"
         role = "kubernetes.io/role/elb" if "-public-" in name else "kubernetes.io/role/internal-elb"
         assert subnet["tags"][role] == "1"
-    assert len(of_type(run, "aws:ec2/natGateway:NatGateway")) == 2
+    # The NAT subnets are the halves of the network's block, belong to no cluster and host no load balancer.
+    nat_subnets = {name: subnets[name].plain for name in ("c1-network-nat-a", "c1-network-nat-b")}
+    assert [s["cidrBlock"] for s in nat_subnets.values()] == [str(half) for half in block.subnets(prefixlen_diff=1)]
+    assert [s["availabilityZone"] for s in nat_subnets.values()] == [f"{REGION}a", f"{REGION}b"]
+    assert all(set(s["tags"]) == {"Name"} for s in nat_subnets.values())
+    nats = {r.name: r.plain["subnetId"] for r in of_type(run, "aws:ec2/natGateway:NatGateway")}
+    assert nats == {"c1-network-nat-a": "c1-network-nat-a-id", "c1-network-nat-b": "c1-network-nat-b-id"}
     routes = sorted(
         (r.plain.get("gatewayId", ""), r.plain.get("natGatewayId", "")) for r in of_type(run, "aws:ec2/route:Route")
     )
     assert routes == [("", "c1-network-nat-a-id"), ("", "c1-network-nat-b-id"), ("c1-network-igw-id", "")]
-    assert len(of_type(run, "aws:ec2/routeTableAssociation:RouteTableAssociation")) == 4
+    tables = {
+        r.plain["subnetId"]: r.plain["routeTableId"]
+        for r in of_type(run, "aws:ec2/routeTableAssociation:RouteTableAssociation")
+    }
+    assert tables == {
+        "c1-network-nat-a-id": "c1-network-public-id",
+        "c1-network-nat-b-id": "c1-network-public-id",
+        "c1-network-east-public-a-id": "c1-network-public-id",
+        "c1-network-east-public-b-id": "c1-network-public-id",
+        "c1-network-east-private-a-id": "c1-network-private-a-id",
+        "c1-network-east-private-b-id": "c1-network-private-b-id",
+    }
     assert all(r.plain["region"] == REGION for r in run.resources if r.type.startswith("aws:ec2/"))
 
 
@@ -156,8 +184,11 @@ def test_no_access_cidrs_turns_the_public_endpoint_off() -> None:
 
 
 def test_node_group(run: Run) -> None:
-    group = one(run, "aws:eks/nodeGroup:NodeGroup").plain
-    assert group["clusterName"] == "east" and group["nodeGroupName"] == "east-nodes"
+    node_group = one(run, "aws:eks/nodeGroup:NodeGroup")
+    group = node_group.plain
+    # A name prefix, so that a replacement group is created before the old one is deleted.
+    assert group["clusterName"] == "east" and group["nodeGroupNamePrefix"] == "east-"
+    assert "nodeGroupName" not in group and not node_group.delete_before_replace
     assert group["subnetIds"] == ["c1-network-east-private-a-id", "c1-network-east-private-b-id"]
     assert group["instanceTypes"] == ["m6i.large"] and group["diskSize"] == 50
     assert group["scalingConfig"] == {"minSize": 2, "maxSize": 5, "desiredSize": 2}
@@ -195,13 +226,18 @@ def test_iam_roles_and_policies(run: Run) -> None:
 
 
 def test_security_group_rules_open_only_the_mesh_ports_to_the_vpc(run: Run) -> None:
-    rules = [r.plain for r in of_type(run, "aws:ec2/securityGroupRule:SecurityGroupRule")]
-    assert sorted((rule["fromPort"], rule["toPort"]) for rule in rules) == [(port, port) for port in sorted(MESH_PORTS)]
-    for rule in rules:
-        assert rule["type"] == "ingress" and rule["protocol"] == "tcp"
+    rules = {r.name: r.plain for r in of_type(run, INGRESS_RULE)}
+    # one rule per port and cluster block of the VPC, named after the block's cluster
+    assert sorted(rules) == sorted(f"c1-mesh-{port}-from-east" for port in MESH_PORTS)
+    assert sorted((rule["fromPort"], rule["toPort"]) for rule in rules.values()) == [
+        (port, port) for port in sorted(MESH_PORTS)
+    ]
+    for rule in rules.values():
+        assert rule["ipProtocol"] == "tcp"
         assert rule["securityGroupId"].startswith("sg-")
-        assert rule["cidrBlocks"] == ["10.1.0.0/16"]
-        assert not any(key in rule for key in ("self", "sourceSecurityGroupId", "ipv6CidrBlocks"))
+        assert rule["cidrIpv4"] == "10.1.0.0/16"
+        assert not any(key in rule for key in ("referencedSecurityGroupId", "cidrIpv6", "prefixListId"))
+    assert not of_type(run, "aws:ec2/securityGroupRule:SecurityGroupRule")
 
 
 def test_kubernetes_provider_is_exec_based_secret_and_waits_for_nodes(run: Run) -> None:
@@ -225,6 +261,7 @@ def test_kubernetes_provider_is_exec_based_secret_and_waits_for_nodes(run: Run) 
         "json",
     ]
     assert provider.plain["clusterIdentifier"] == "east"
+    assert provider.plain["enableSecretMutable"] == "true"  # cacerts and tokens change in place (provider config: text)
     node_group = one(run, "aws:eks/nodeGroup:NodeGroup")
     assert node_group.urn in provider.dependencies
     assert "kubeconfig" in run.secret_outputs
@@ -243,6 +280,7 @@ def test_east_west_addresses_are_the_reserved_eips(run: Run) -> None:
     assert annotations[f"{LB}-type"] == "external"
     assert annotations[f"{LB}-nlb-target-type"] == "ip"
     assert annotations[f"{LB}-scheme"] == "internet-facing"
+    assert annotations[f"{LB}-attributes"] == "load_balancing.cross_zone.enabled=true"  # each EIP reaches every zone
     assert annotations[f"{LB}-subnets"] == "c1-network-east-public-a-id,c1-network-east-public-b-id"
     allocations = annotations[f"{LB}-eip-allocations"].split(",")
     assert len(allocations) == 2 and all(a.startswith("eipalloc-") for a in allocations)
@@ -310,6 +348,7 @@ def test_internal_east_west_uses_fixed_private_addresses() -> None:
     assert run.outputs["addresses"] == ["10.1.0.10", "10.1.64.10"]
     annotations = run.outputs["annotations"]
     assert annotations[f"{LB}-scheme"] == "internal"
+    assert annotations[f"{LB}-attributes"] == "load_balancing.cross_zone.enabled=true"
     assert annotations[f"{LB}-subnets"] == "c1-network-east-private-a-id,c1-network-east-private-b-id"
     assert annotations[f"{LB}-private-ipv4-addresses"] == "10.1.0.10,10.1.64.10"
     assert f"{LB}-eip-allocations" not in annotations
@@ -343,33 +382,55 @@ def test_two_clusters_share_one_vpc_with_disjoint_subnets() -> None:
         pulumi.export("cidrs", network.vpc_cidrs)
 
     run = run_program(build)
-    assert len(of_type(run, "aws:ec2/vpc:Vpc")) == 1
-    assert len(of_type(run, "aws:ec2/natGateway:NatGateway")) == 2
-    association = one(run, "aws:ec2/vpcIpv4CidrBlockAssociation:VpcIpv4CidrBlockAssociation")
-    assert association.plain["cidrBlock"] == "10.2.0.0/16" and association.plain["vpcId"] == "net1-vpc-id"
+    block = str(default_network_block("net1"))
+    assert [r.plain["cidrBlock"] for r in of_type(run, "aws:ec2/vpc:Vpc")] == [block]  # the network's own
+    nats = {r.name: r.plain["subnetId"] for r in of_type(run, "aws:ec2/natGateway:NatGateway")}
+    assert nats == {"net1-nat-a": "net1-nat-a-id", "net1-nat-b": "net1-nat-b-id"}  # in no cluster's subnets
+    # every cluster, the first too, adds its block: none of them holds what the network needs
+    associations = {
+        r.name: r for r in of_type(run, "aws:ec2/vpcIpv4CidrBlockAssociation:VpcIpv4CidrBlockAssociation")
+    }
+    assert {name: a.plain["cidrBlock"] for name, a in associations.items()} == {
+        "net1-east-cidr": "10.1.0.0/16",
+        "net1-west-cidr": "10.2.0.0/16",
+    }
+    assert all(a.plain["vpcId"] == "net1-vpc-id" for a in associations.values())
     subnets = of_type(run, "aws:ec2/subnet:Subnet")
-    assert len(subnets) == 8
+    assert len(subnets) == 10  # two NAT subnets, four per cluster
     networks = [ipaddress.IPv4Network(s.plain["cidrBlock"]) for s in subnets]
     for index, first in enumerate(networks):
         assert not any(first.overlaps(other) for other in networks[index + 1 :])
-    west_subnets = [s for s in subnets if "-west-" in s.name]
-    assert all(s.plain["vpcId"] == "net1-vpc-id" for s in west_subnets)
-    assert all(association.urn in s.dependencies for s in west_subnets)
+    for cluster in ("east", "west"):
+        own = [s for s in subnets if s.name.startswith(f"net1-{cluster}-")]
+        assert len(own) == 4
+        assert all(s.plain["vpcId"] == "net1-vpc-id" for s in own)
+        assert all(associations[f"net1-{cluster}-cidr"].urn in s.dependencies for s in own)
     clusters = {r.plain["name"]: r.plain["vpcConfig"]["subnetIds"] for r in of_type(run, "aws:eks/cluster:Cluster")}
     assert clusters == {
         "east": ["net1-east-private-a-id", "net1-east-private-b-id"],
         "west": ["net1-west-private-a-id", "net1-west-private-b-id"],
     }
-    rules = of_type(run, "aws:ec2/securityGroupRule:SecurityGroupRule")
-    mesh = [rule for rule in rules if "-mesh-" in rule.name]
-    assert len(mesh) == 2 * len(MESH_PORTS)
-    assert all(rule.plain["cidrBlocks"] == ["10.1.0.0/16", "10.2.0.0/16"] for rule in mesh)
+    rules = of_type(run, INGRESS_RULE)
+    # the mesh ports from each cluster block of the VPC, one rule per port and block
+    mesh = {rule.name: rule.plain for rule in rules if "-mesh-" in rule.name}
+    blocks = {"east": "10.1.0.0/16", "west": "10.2.0.0/16"}
+    assert {name: (rule["fromPort"], rule["cidrIpv4"]) for name, rule in mesh.items()} == {
+        f"{cluster}-mesh-{port}-from-{owner}": (port, cidr)
+        for cluster in ("east", "west")
+        for port in MESH_PORTS
+        for owner, cidr in blocks.items()
+    }
+    assert all(rule["ipProtocol"] == "tcp" and rule["toPort"] == rule["fromPort"] for rule in mesh.values())
     # same-network clusters reach each other's pods and private API endpoint: all ports, peers only
     peers = {rule.name: rule.plain for rule in rules if "-mesh-" not in rule.name}
-    assert peers["east-same-network"]["cidrBlocks"] == ["10.2.0.0/18", "10.2.64.0/18"]
-    assert peers["west-same-network"]["cidrBlocks"] == ["10.1.0.0/18", "10.1.64.0/18"]
-    assert all(rule["protocol"] == "-1" and rule["type"] == "ingress" for rule in peers.values())
-    assert run.outputs["cidrs"] == ["10.1.0.0/16", "10.2.0.0/16"]
+    assert {name: rule["cidrIpv4"] for name, rule in peers.items()} == {
+        "east-from-west-a": "10.2.0.0/18",
+        "east-from-west-b": "10.2.64.0/18",
+        "west-from-east-a": "10.1.0.0/18",
+        "west-from-east-b": "10.1.64.0/18",
+    }
+    assert all(rule["ipProtocol"] == "-1" and "fromPort" not in rule for rule in peers.values())
+    assert run.outputs["cidrs"] == [block, "10.1.0.0/16", "10.2.0.0/16"]
     for name in ("east", "west"):
         component = next(r for r in run.resources if r.type == "meshlib:index:EksCluster" and r.name == name)
         children = [r for r in run.resources if r.parent == component.urn]
@@ -404,8 +465,8 @@ def test_adopted_vpc_creates_no_network() -> None:
     cluster = one(run, "aws:eks/cluster:Cluster").plain
     assert cluster["vpcConfig"]["subnetIds"] == ["subnet-priv1", "subnet-priv2"]
     assert one(run, "kubernetes:helm.sh/v3:Release").plain["values"]["vpcId"] == "vpc-0abc"
-    rules = of_type(run, "aws:ec2/securityGroupRule:SecurityGroupRule")
-    assert rules and all(rule.plain["cidrBlocks"] == ["10.200.0.0/16"] for rule in rules)
+    rules = {rule.name: rule.plain["cidrIpv4"] for rule in of_type(run, INGRESS_RULE)}
+    assert rules == {f"c1-mesh-{port}-from-vpc": "10.200.0.0/16" for port in MESH_PORTS}  # the VPC's own block
 
 
 def test_refuses_clusters_that_cannot_share_the_network() -> None:

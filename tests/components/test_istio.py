@@ -89,6 +89,8 @@ TOPOLOGIES: dict[str, dict[str, Any]] = {
     "primary-remote": {
         "mode": "primary-remote",
         "restrictEastWestSources": True,
+        # net-aws's default VPC block would lie in the home of cluster near: pinned where the config error says.
+        "networks": {"net-aws": {"vpcCidr": "10.160.0.0/24"}},
         "clusters": [
             _cluster("hub", "gcp", "net-gcp"),
             _cluster("near", "gcp", "net-gcp", role="remote"),  # on its primary's network
