@@ -50,16 +50,26 @@ REMOTE_SECRET = re.compile(r"-watches-")
 
 
 def mesh_config(size: int, mode: str) -> dict[str, Any]:
-    """Stack config (`mesh:*` keys) of a synthetic mesh of `size` clusters."""
+    """Stack config (`mesh:*` keys) of a synthetic mesh of `size` clusters, CIDRs pinned as production meshes do."""
     clusters: list[dict[str, Any]] = []
+    networks: dict[str, Any] = {}
     primaries = max(1, size // 4) if mode == "primary-remote" else size
     for index in range(size):
         name = f"c{index:02d}"
         cluster: dict[str, Any] = {"name": name, "network": f"net-{name}"}
+        base = 4 * index
         if index % 2 == 0:
             cluster |= {"cloud": "aws", "region": "us-east-1"}
+            cluster |= {"vpcCidr": f"10.{base}.0.0/16", "serviceCidr": f"10.{base + 1}.0.0/20"}
+            networks[f"net-{name}"] = {"vpcCidr": f"10.{base + 2}.0.0/24"}
         else:
             cluster |= {"cloud": "gcp", "project": "bench-mesh", "region": "us-central1"}
+            cluster |= {
+                "podCidr": f"10.{base}.0.0/16",
+                "nodeCidr": f"10.{base + 1}.0.0/20",
+                "serviceCidr": f"10.{base + 1}.16.0/20",
+                "masterCidr": f"10.{base + 1}.32.0/28",
+            }
         if mode == "primary-remote":
             if index < primaries:
                 cluster["role"] = "primary"
@@ -83,6 +93,7 @@ def mesh_config(size: int, mode: str) -> dict[str, Any]:
         "mesh:istio": {"version": "1.30.3"},
         "mesh:adminCidrs": ["198.51.100.0/24"],
         "mesh:clusters": clusters,
+        "mesh:networks": networks,
         "mesh:services": services,
     }
 

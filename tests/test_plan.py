@@ -45,7 +45,9 @@ def gcp(name: str, **fields: Any) -> dict[str, Any]:
 
 def gcp_b() -> dict[str, Any]:
     """GKE cluster `b`, its ranges pinned: by default they would lie in the home of cluster `a`."""
-    return gcp("b", podCidr="10.44.0.0/16", nodeCidr="10.45.0.0/20", serviceCidr="10.45.16.0/20", masterCidr="10.45.32.0/28")
+    return gcp(
+        "b", podCidr="10.44.0.0/16", nodeCidr="10.45.0.0/20", serviceCidr="10.45.16.0/20", masterCidr="10.45.32.0/28"
+    )
 
 
 def service(name: str, cluster: str, consumers: list[str], ports: tuple[int, ...] = (9080,)) -> dict[str, Any]:

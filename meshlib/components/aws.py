@@ -960,7 +960,7 @@ class EksCluster(MeshCluster):
         if args.east_west_gateway:
             controller = self._load_balancer_controller(name, names, spec, region, network, tags)
             self.load_balancer_controller = controller
-            self.east_west = self._east_west(name, spec, region, network, controller, tags)
+            self.east_west = self._east_west(name, names, spec, region, network, controller, tags)
             # Its webhooks mutate Services (and gateway pods): nothing of Istio's goes in before it is ready.
             self.kubernetes_ready = [controller]
             # Gateway pods count as ready only once their NLB target is healthy: rollouts drop no traffic.
@@ -1079,6 +1079,7 @@ class EksCluster(MeshCluster):
     def _east_west(
         self,
         name: str,
+        names: EksNames,
         spec: ClusterSpec,
         region: str,
         network: AwsNetwork,
@@ -1115,7 +1116,7 @@ class EksCluster(MeshCluster):
                     f"{name}-east-west-{_zone_letter(index)}",
                     domain="vpc",
                     region=region,
-                    tags={**tags, "Name": f"{spec.name}-east-west-{_zone_letter(index)}"},
+                    tags={**tags, "Name": f"{names.cluster}-east-west-{_zone_letter(index)}"},
                     opts=child_opts(self, protect=spec.deletion_protection),
                 )
                 for index in range(count)

@@ -387,9 +387,7 @@ def test_two_clusters_share_one_vpc_with_disjoint_subnets() -> None:
     nats = {r.name: r.plain["subnetId"] for r in of_type(run, "aws:ec2/natGateway:NatGateway")}
     assert nats == {"net1-nat-a": "net1-nat-a-id", "net1-nat-b": "net1-nat-b-id"}  # in no cluster's subnets
     # every cluster, the first too, adds its block: none of them holds what the network needs
-    associations = {
-        r.name: r for r in of_type(run, "aws:ec2/vpcIpv4CidrBlockAssociation:VpcIpv4CidrBlockAssociation")
-    }
+    associations = {r.name: r for r in of_type(run, "aws:ec2/vpcIpv4CidrBlockAssociation:VpcIpv4CidrBlockAssociation")}
     assert {name: a.plain["cidrBlock"] for name, a in associations.items()} == {
         "net1-east-cidr": "10.1.0.0/16",
         "net1-west-cidr": "10.2.0.0/16",
