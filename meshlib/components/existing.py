@@ -21,6 +21,7 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from meshlib.components.cluster import EastWestExposure, MeshCluster, child_opts
+from meshlib.spec.loader import default_kubeconfig_path
 from meshlib.spec.models import ClusterSpec, is_ipv4
 from meshlib.spec.rules import network_of
 
@@ -44,12 +45,6 @@ class KubeconfigTarget:
     """The cluster CA, base64-encoded PEM."""
     kubeconfig: str
     """The kubeconfig restricted to that context (its cluster and user), CA inlined."""
-
-
-def default_kubeconfig_path(environ: Mapping[str, str], home: str) -> str:
-    """Where kubectl looks: the first entry of `$KUBECONFIG`, else `~/.kube/config`."""
-    entries = [entry for entry in environ.get("KUBECONFIG", "").split(os.pathsep) if entry]
-    return entries[0] if entries else os.path.join(home, ".kube", "config")
 
 
 def parse_kubeconfig(text: str, cluster: str, source: str) -> dict[str, Any]:
@@ -135,6 +130,13 @@ def resolve_context(
     )
 
 
+def _home_relative(path: str, home: str) -> str:
+    """`path` with the home directory written `~`, so that it reads the same on every machine."""
+    if path.startswith(home.rstrip(os.sep) + os.sep):
+        return "~" + path[len(home.rstrip(os.sep)) :]
+    return path
+
+
 def _names(config: Mapping[str, Any], kind: str) -> str:
     names = [str(entry.get("name")) for entry in config.get(kind) or [] if isinstance(entry, dict)]
     return ", ".join(repr(name) for name in names) or "none"
@@ -197,11 +199,9 @@ class ExistingCluster(MeshCluster):
             self.kubeconfig = pulumi.Output.secret(target.apply(lambda found: found.kubeconfig))
             provider_kubeconfig = text
         else:
+            configured = spec.kubeconfig.path if spec.kubeconfig else None
             path = os.path.abspath(
-                os.path.expanduser(
-                    (spec.kubeconfig.path if spec.kubeconfig else None)
-                    or default_kubeconfig_path(os.environ, os.path.expanduser("~"))
-                )
+                os.path.expanduser(configured or default_kubeconfig_path(os.environ, os.path.expanduser("~")))
             )
             try:
                 content = Path(path).read_text()
@@ -222,7 +222,11 @@ class ExistingCluster(MeshCluster):
             self.endpoint = pulumi.Output.from_input(found.server)
             self.certificate_authority = pulumi.Output.from_input(found.certificate_authority)
             self.kubeconfig = pulumi.Output.secret(found.kubeconfig)
-            provider_kubeconfig = path
+            # The path as configured, never as resolved here: a preview on another machine (another
+            # home directory) must not show a diff. The provider expands `~` itself.
+            provider_kubeconfig = configured or _home_relative(
+                default_kubeconfig_path(os.environ, "~"), os.path.expanduser("~")
+            )
 
         self.provider = k8s.Provider(
             f"{name}-k8s",

@@ -11,7 +11,6 @@ import base64
 import contextlib
 import runpy
 import sys
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from meshlib.spec.models import MeshSpec
 
 __all__ = ["OfflineStack", "find_project", "placeholder_kubeconfig", "plan_stack", "resolve_stack"]
 
+_OFFLINE_KUBECONFIG = "offlinePlaceholderKubeconfig"
 PLACEHOLDER_PEM = (
     "-----BEGIN PLACEHOLDER-----\n(secret: read by `pulumi up`, never offline)\n-----END PLACEHOLDER-----\n"
 )
@@ -74,10 +74,9 @@ def plan_stack(stack: OfflineStack, preview: bool = True) -> tuple[MeshSpec, Run
     config = _config(stack.config_file)
     for key in secret_keys({k.removeprefix(f"{NAMESPACE}:"): v for k, v in config.items()}):
         config[f"{NAMESPACE}:{key}"] = _placeholder_secret(spec, key)
-    kubeconfig = Path(tempfile.gettempdir()) / "meshlib-offline" / "kubeconfig"
-    if _adopt_placeholders(config, kubeconfig):
-        kubeconfig.parent.mkdir(parents=True, exist_ok=True)
-        kubeconfig.write_text(placeholder_kubeconfig(_contexts(spec)))
+    contexts = _contexts(spec)
+    if contexts:
+        _adopt_placeholders(config, placeholder_kubeconfig(contexts))
     with _project_on_path(stack.project):
         run = run_program(
             lambda: runpy.run_path(str(stack.project / "__main__.py"), run_name="__main__"),
@@ -90,16 +89,19 @@ def plan_stack(stack: OfflineStack, preview: bool = True) -> tuple[MeshSpec, Run
     return spec, run
 
 
-def _adopt_placeholders(config: dict[str, Any], kubeconfig: Path) -> bool:
-    """Point adopted clusters read from files at one placeholder file: the plan must not depend on this machine."""
+def _adopt_placeholders(config: dict[str, Any], kubeconfig: str) -> None:
+    """Give adopted clusters read from files a placeholder kubeconfig in secret config instead.
+
+    The plan must not depend on this machine, and writes no file (nothing shared between
+    concurrent plans, nothing a symlink could redirect).
+    """
     clusters = config.get(f"{NAMESPACE}:clusters")
-    changed = False
     for cluster in clusters if isinstance(clusters, list) else []:
         settings = cluster.get("kubeconfig") if isinstance(cluster, dict) else None
         if isinstance(settings, dict) and not settings.get("secret"):
-            settings["path"] = str(kubeconfig)
-            changed = True
-    return changed
+            settings.pop("path", None)
+            settings["secret"] = _OFFLINE_KUBECONFIG
+            config[f"{NAMESPACE}:{_OFFLINE_KUBECONFIG}"] = kubeconfig
 
 
 def _contexts(spec: MeshSpec) -> list[str]:

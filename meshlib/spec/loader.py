@@ -8,6 +8,8 @@ listing all of them, before a single resource is registered.
 from __future__ import annotations
 
 import json
+import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -18,10 +20,20 @@ from pydantic import BaseModel, ValidationError
 
 from meshlib.spec import rules
 from meshlib.spec.defaults import clashes, fill_defaults
-from meshlib.spec.models import MeshSpec
+from meshlib.spec.models import ClusterSpec, MeshSpec, ServiceSpec
 from meshlib.spec.problems import ConfigError, Problem, key_path
 
-__all__ = ["NAMESPACE", "ConfigError", "load_spec", "load_spec_file", "parse_spec", "secret_keys", "stack_of"]
+__all__ = [
+    "NAMESPACE",
+    "ConfigError",
+    "default_kubeconfig_path",
+    "kubeconfig_problems",
+    "load_spec",
+    "load_spec_file",
+    "parse_spec",
+    "secret_keys",
+    "stack_of",
+]
 
 NAMESPACE = "mesh"
 
@@ -39,16 +51,98 @@ def parse_spec(raw: Mapping[str, Any], stack: str | None = None) -> MeshSpec:
     try:
         spec = MeshSpec.model_validate(model_input)
     except ValidationError as error:
-        raise ConfigError(sorted(set(_from_pydantic(error)))) from None
+        # All problems in one pass: the cross-field rules still run on what parses.
+        shape = sorted(set(_from_pydantic(error)))
+        raise ConfigError(sorted({*shape, *_salvaged_problems(model_input, raw, stack, shape)})) from None
+    problems = _cross_field(spec, raw, stack)
+    if problems:
+        raise ConfigError(sorted(problems))
+    return fill_defaults(spec, stack)
+
+
+def _cross_field(spec: MeshSpec, raw: Mapping[str, Any], stack: str | None) -> list[Problem]:
     problems = rules.check(spec, stack) + clashes(spec)
     problems += [
         Problem(where, f"config key mesh:{name} is not set (`pulumi config set --secret mesh:{name} ...`)")
         for where, name in _secret_references(spec)
         if name not in raw
     ]
-    if problems:
-        raise ConfigError(sorted(problems))
-    return fill_defaults(spec, stack)
+    return problems
+
+
+_LISTS: dict[str, type[BaseModel]] = {"clusters": ClusterSpec, "services": ServiceSpec}
+_ITEM_KEY = re.compile(r"mesh:(clusters|services)\[(\d+)\]")
+
+
+def _salvaged_problems(
+    model_input: Mapping[str, Any], raw: Mapping[str, Any], stack: str | None, shape: list[Problem]
+) -> list[Problem]:
+    """Cross-field problems of the parts that parse, keyed as in the config.
+
+    Clusters and services that do not parse are left out, and so is every other key with a
+    shape problem (a required one: the rules do not run). Rule problems about what was left out
+    (its key, or a left-out cluster's name) would only repeat the shape problem, so they are dropped.
+    """
+    salvage = {key: value for key, value in model_input.items() if key not in _LISTS}
+    broken = {problem.key.split(".")[0].split("[")[0].removeprefix("mesh:") for problem in shape}
+    for key in broken - set(_LISTS):
+        salvage.pop(key, None)
+    positions: dict[str, list[int]] = {}
+    left_out: set[str] = set()
+    for key, model in _LISTS.items():
+        items = model_input.get(key)
+        if not isinstance(items, list):
+            continue
+        kept = []
+        for index, item in enumerate(items):
+            usable = _usable(model, item)
+            if usable is None:
+                name = item.get("name") if isinstance(item, Mapping) else None
+                left_out.add(str(name))
+                continue
+            kept.append(usable)
+            positions.setdefault(key, []).append(index)
+        salvage[key] = kept
+    placeholder = "meshId" in broken
+    if placeholder:
+        salvage["meshId"] = "x"
+    try:
+        spec = MeshSpec.model_validate(salvage)
+    except ValidationError:
+        return []  # a required key is broken: its shape problem is all there is to say
+
+    def original(match: re.Match[str]) -> str:
+        return f"mesh:{match[1]}[{positions[match[1]][int(match[2])]}]"
+
+    found = []
+    for problem in _cross_field(spec, raw, stack):
+        key, message = _ITEM_KEY.sub(original, problem.key), _ITEM_KEY.sub(original, problem.message)
+        if any(key.startswith(p.key) or p.key.startswith(key) for p in shape):
+            continue
+        if any(f"{name!r}" in message for name in left_out) or (placeholder and "namePrefix" in message):
+            continue
+        found.append(Problem(key, message))
+    return found
+
+
+def _usable(model: type[BaseModel], item: Any) -> Any:
+    """`item` if it parses, or with its broken optional fields left out, else None."""
+    try:
+        model.model_validate(item)
+        return item
+    except ValidationError as error:
+        if not isinstance(item, Mapping):
+            return None
+        broken = {str(entry["loc"][0]) for entry in error.errors() if entry["loc"]}
+        required = {field.alias or name for name, field in model.model_fields.items() if field.is_required()}
+        if broken & required:
+            return None
+        trimmed = {key: value for key, value in item.items() if key not in broken}
+    try:
+        model.model_validate(trimmed)
+    except ValidationError:
+        return None
+    return trimmed
 
 
 def load_spec() -> MeshSpec:
@@ -60,7 +154,62 @@ def load_spec() -> MeshSpec:
         for key in sorted(keys)
         if key.startswith(prefix)
     }
-    return parse_spec(raw, pulumi.get_stack())
+    secret = {key for key in keys if pulumi.runtime.config.is_config_secret(key)}
+    secret |= set(pulumi.runtime.config.get_config_secret_keys_env())
+    try:
+        spec = parse_spec(raw, pulumi.get_stack())
+    except ConfigError as error:
+        raise ConfigError(_masked(error.problems, secret)) from None
+    problems = kubeconfig_problems(spec)
+    if problems:
+        raise ConfigError(problems)
+    return spec
+
+
+def kubeconfig_problems(spec: MeshSpec) -> list[Problem]:
+    """Adopted clusters whose kubeconfig file or context does not resolve on this machine.
+
+    Checked when a stack is deployed (not for offline plans), before any resource registers.
+    Secret kubeconfigs are checked by the component, which alone may read them.
+    """
+    problems = []
+    for index, cluster in enumerate(spec.clusters):
+        settings = cluster.kubeconfig
+        if settings is None or settings.secret:
+            continue
+        key = key_path(("clusters", index, "kubeconfig"))
+        path = Path(os.path.expanduser(settings.path or default_kubeconfig_path(os.environ, "~")))
+        try:
+            document = yaml.safe_load(path.read_text())
+        except (OSError, yaml.YAMLError) as error:
+            problems.append(Problem(f"{key}.path", f"cannot read a kubeconfig at {path} ({error.__class__.__name__})"))
+            continue
+        contexts = [c.get("name") for c in (document or {}).get("contexts") or [] if isinstance(c, dict)]
+        wanted = settings.context or (document or {}).get("current-context")
+        if wanted not in contexts:
+            problems.append(
+                Problem(
+                    f"{key}.context",
+                    f"no context {wanted!r} in {path}: one of {', '.join(map(str, contexts)) or '(none)'}",
+                )
+            )
+    return problems
+
+
+def default_kubeconfig_path(environ: Mapping[str, str], home: str) -> str:
+    """Where kubectl looks: the first entry of `$KUBECONFIG`, else `~/.kube/config`."""
+    entries = [entry for entry in environ.get("KUBECONFIG", "").split(os.pathsep) if entry]
+    return entries[0] if entries else os.path.join(home, ".kube", "config")
+
+
+def _masked(problems: tuple[Problem, ...], secret: set[str]) -> list[Problem]:
+    """`problems` with the message of any problem at a secret config key replaced: never echo a secret."""
+    masked = []
+    for problem in problems:
+        top = f"{NAMESPACE}:" + problem.key.removeprefix(f"{NAMESPACE}:").split(".")[0].split("[")[0]
+        hidden = top in secret
+        masked.append(Problem(problem.key, "invalid (the value is secret, so it is not shown)") if hidden else problem)
+    return masked
 
 
 def load_spec_file(path: str | Path, stack: str | None = None) -> MeshSpec:
@@ -73,8 +222,17 @@ def load_spec_file(path: str | Path, stack: str | None = None) -> MeshSpec:
     document = yaml.safe_load(path.read_text()) or {}
     config = document.get("config") or {}
     prefix = f"{NAMESPACE}:"
-    raw = {key[len(prefix) :]: value for key, value in config.items() if key.startswith(prefix)}
+    raw = {key[len(prefix) :]: _as_pulumi_gives(value) for key, value in config.items() if key.startswith(prefix)}
     return parse_spec(raw, stack if stack is not None else stack_of(path))
+
+
+def _as_pulumi_gives(value: Any) -> Any:
+    """A config file's value as the program gets it from Pulumi: scalars as text, then decoded alike."""
+    if isinstance(value, (dict, list)):
+        return value
+    if isinstance(value, bool):
+        return _decode("true" if value else "false")
+    return _decode("" if value is None else str(value))
 
 
 def stack_of(path: Path) -> str:

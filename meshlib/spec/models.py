@@ -37,8 +37,8 @@ ISTIO_CHART_REPOSITORY = "https://istio-release.storage.googleapis.com/charts"
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_KUBERNETES_VERSION = re.compile(r"^1\.\d{2}$")
-_ISTIO_VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
+_KUBERNETES_VERSION = re.compile(r"1\.[1-9]\d")
+_ISTIO_VERSION = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")  # canonical: no leading zeros
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$")
 
 
@@ -74,11 +74,27 @@ def is_ipv4(address: str) -> bool:
 
 
 def _address(value: str) -> str:
-    """An IPv4 address or a DNS hostname."""
+    """A routable IPv4 address or a DNS hostname (whose last label is not all digits)."""
     if is_ipv4(value):
+        address = ipaddress.IPv4Address(value)
+        if address.is_loopback or address.is_unspecified or address.is_multicast:
+            raise ValueError(f"{value!r} is a loopback, unspecified or multicast address: no peer can reach it")
         return value
-    if not _HOSTNAME.fullmatch(value):
+    if not _HOSTNAME.fullmatch(value) or value.rsplit(".", 1)[-1].isdigit():
         raise ValueError(f"{value!r} is neither an IPv4 address nor a DNS hostname")
+    return value
+
+
+def _whole_number(value: Any) -> Any:
+    """Refuse `true`/`false` where a number is meant (Python counts them as 1 and 0)."""
+    if isinstance(value, bool):
+        raise ValueError("a number is required, not true/false")
+    return value
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
     return value
 
 
@@ -94,6 +110,9 @@ def _cidr(value: Any) -> Any:
 DnsLabel = Annotated[str, AfterValidator(_dns_label)]
 KubernetesVersion = Annotated[str, BeforeValidator(_no_bare_number), AfterValidator(_kubernetes_version)]
 Address = Annotated[str, AfterValidator(_address)]
+Count = Annotated[int, BeforeValidator(_whole_number)]
+Text = Annotated[str, AfterValidator(_not_blank)]
+"""A string that must say something (an empty value where one is required is a mistake, not a default)."""
 Cidr = Annotated[ipaddress.IPv4Network, BeforeValidator(_cidr)]
 
 
@@ -145,20 +164,20 @@ class IstioSpec(_Model):
 class NodesSpec(_Model):
     """Worker-node sizing of a provisioned cluster."""
 
-    instance_type: str | None = Field(
+    instance_type: Text | None = Field(
         None, description="EC2 instance type or GCE machine type; default m6i.large on AWS, e2-standard-4 on GCP."
     )
-    min: int = Field(2, ge=0, le=1000, description="Smallest node count (per zone on GKE).")
-    max: int = Field(5, ge=1, le=1000, description="Largest node count (per zone on GKE).")
-    disk_size_gb: int = Field(50, ge=20, le=4096, description="Root disk size of each node, in GiB.")
+    min: Count = Field(2, ge=0, le=1000, description="Smallest node count (per zone on GKE).")
+    max: Count = Field(5, ge=1, le=1000, description="Largest node count (per zone on GKE).")
+    disk_size_gb: Count = Field(50, ge=20, le=4096, description="Root disk size of each node, in GiB.")
 
 
 class KubeconfigSpec(_Model):
     """How to reach an existing cluster (`cloud: existing`)."""
 
-    path: str | None = Field(None, description="kubeconfig file; default `$KUBECONFIG`, then `~/.kube/config`.")
-    context: str | None = Field(None, description="Context in that file; default its current context.")
-    secret: str | None = Field(
+    path: Text | None = Field(None, description="kubeconfig file; default `$KUBECONFIG`, then `~/.kube/config`.")
+    context: Text | None = Field(None, description="Context in that file; default its current context.")
+    secret: Text | None = Field(
         None,
         description="Name of a secret config key in namespace `mesh` holding the whole kubeconfig "
         "(`pulumi config set --secret mesh:<name> ...`); replaces `path`.",
@@ -168,8 +187,8 @@ class KubeconfigSpec(_Model):
 class RootCaSpec(_Model):
     """Bring-your-own root CA: names of secret config keys (namespace `mesh`) holding PEMs."""
 
-    certificate: str = Field(description="Config key holding the root certificate PEM.")
-    private_key: str = Field(description="Secret config key holding the root private key PEM.")
+    certificate: Text = Field(description="Config key holding the root certificate PEM.")
+    private_key: Text = Field(description="Secret config key holding the root private key PEM.")
 
 
 class ClusterSpec(_Model):
@@ -179,8 +198,8 @@ class ClusterSpec(_Model):
     cloud: Literal["aws", "gcp", "existing"] = Field(
         description="`aws` provisions EKS, `gcp` provisions GKE, `existing` adopts a cluster from a kubeconfig."
     )
-    region: str | None = Field(None, description="AWS or GCP region (required for `aws` and `gcp`).")
-    project: str | None = Field(None, description="GCP project id (required for `gcp`).")
+    region: Text | None = Field(None, description="AWS or GCP region (required for `aws` and `gcp`).")
+    project: Text | None = Field(None, description="GCP project id (required for `gcp`).")
     network: DnsLabel | None = Field(
         None,
         description="Istio network: clusters whose pod IPs route to each other. Default: the cluster name "
@@ -202,11 +221,11 @@ class ClusterSpec(_Model):
         default_factory=lambda: NodesSpec.model_validate({}), description="Worker-node sizing (`aws` and `gcp`)."
     )
     vpc_cidr: Cidr | None = Field(None, description="VPC CIDR (`aws`); default a free /16 of 10.0.0.0/8.")
-    vpc_id: str | None = Field(None, description="Use this existing VPC instead of creating one (`aws`).")
-    public_subnet_ids: list[str] = Field(
+    vpc_id: Text | None = Field(None, description="Use this existing VPC instead of creating one (`aws`).")
+    public_subnet_ids: list[Text] = Field(
         default_factory=list, description="Public subnets of `vpcId`, one per zone (`aws`)."
     )
-    private_subnet_ids: list[str] = Field(
+    private_subnet_ids: list[Text] = Field(
         default_factory=list, description="Private subnets of `vpcId` for nodes, one per zone (`aws`)."
     )
     node_cidr: Cidr | None = Field(None, description="Node subnet CIDR (`gcp`); default a free /20.")
@@ -259,7 +278,7 @@ class NetworkSpec(_Model):
 class ServicePortSpec(_Model):
     """One port of an exported service."""
 
-    number: int = Field(ge=1, le=65535, description="Service port number.")
+    number: Count = Field(ge=1, le=65535, description="Service port number.")
     name: DnsLabel = Field(description="Port name, unique within the service.")
     protocol: Literal["HTTP", "HTTPS", "HTTP2", "GRPC", "TCP", "TLS", "MONGO"] = Field(
         "TCP", description="Istio port protocol."

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections import Counter
 from collections.abc import Collection, Iterator
 
@@ -15,7 +16,7 @@ from meshlib.spec.models import ClusterSpec, MeshSpec
 from meshlib.spec.names import EksNames, GcpNetworkNames, GkeNames, name_prefix, too_long
 from meshlib.spec.problems import Problem, key_path
 
-__all__ = ["check", "cidrs_of", "deployer_access", "network_of"]
+__all__ = ["admin_warnings", "check", "cidrs_of", "deployer_access", "network_of"]
 
 _CLOUD_ONLY_FIELDS: dict[str, tuple[str, ...]] = {
     # field (python name, camelCase key) -> clouds that accept it
@@ -57,6 +58,7 @@ def check(spec: MeshSpec, stack: str | None = None) -> list[Problem]:
     """Every cross-field problem of `spec` (deployed as Pulumi stack `stack`), sorted by key."""
     problems = [
         *_cluster_names(spec),
+        *_adopted(spec),
         *_cloud_fields(spec),
         *_roles(spec),
         *_networks(spec),
@@ -90,13 +92,34 @@ def deployer_access(spec: MeshSpec, built: Collection[str] = ()) -> list[Problem
     ]
 
 
+def admin_warnings(spec: MeshSpec) -> list[str]:
+    """A warning when `mesh:adminCidrs` together admit the whole internet to every API server."""
+    collapsed = list(ipaddress.collapse_addresses(spec.admin_cidrs))
+    if sum(network.num_addresses for network in collapsed) < 2**32:
+        return []
+    return [
+        "mesh:adminCidrs together cover the whole internet "
+        f"({', '.join(str(c) for c in spec.admin_cidrs)}): every EKS and GKE API server is open to anyone; "
+        "admit only the networks you and CI run Pulumi from"
+    ]
+
+
 def _at(*loc: str | int) -> str:
     return key_path(loc)
+
+
+_RESERVED = re.compile(r"(^|-)watches(-|$)")
+"""`<watcher>-watches-<watched>` names remote secrets: a cluster name with this word could make two meet."""
 
 
 def _cluster_names(spec: MeshSpec) -> Iterator[Problem]:
     seen: dict[str, int] = {}
     for index, cluster in enumerate(spec.clusters):
+        if _RESERVED.search(cluster.name):
+            yield Problem(
+                _at("clusters", index, "name"),
+                "must not contain the word 'watches' (meshlib names remote secrets `<watcher>-watches-<watched>`)",
+            )
         if cluster.name in seen:
             yield Problem(
                 _at("clusters", index, "name"),
@@ -144,6 +167,28 @@ def _cloud_fields(spec: MeshSpec) -> Iterator[Problem]:
                 _at("clusters", index, "nodes", "min"),
                 f"min ({cluster.nodes.min}) is larger than max ({cluster.nodes.max})",
             )
+
+
+def _adopted(spec: MeshSpec) -> Iterator[Problem]:
+    """Two clusters are never one: no shared east-west address, no shared kubeconfig context."""
+    addresses: dict[str, int] = {}
+    contexts: dict[tuple[str | None, str | None, str | None], int] = {}
+    for index, cluster in enumerate(spec.clusters):
+        if cluster.east_west_address is not None:
+            first = addresses.setdefault(cluster.east_west_address, index)
+            if first != index:
+                yield Problem(
+                    _at("clusters", index, "eastWestAddress"),
+                    f"{cluster.east_west_address} is already mesh:clusters[{first}].eastWestAddress",
+                )
+        if cluster.kubeconfig is not None and cluster.kubeconfig.context is not None:
+            config = cluster.kubeconfig
+            first = contexts.setdefault((config.path, config.secret, config.context), index)
+            if first != index:
+                yield Problem(
+                    _at("clusters", index, "kubeconfig", "context"),
+                    f"context {config.context!r} is already mesh:clusters[{first}]'s: one cluster, one context",
+                )
 
 
 def _roles(spec: MeshSpec) -> Iterator[Problem]:
@@ -282,6 +327,10 @@ def _cidrs(spec: MeshSpec) -> Iterator[Problem]:
                 yield Problem(key, f"{cidr} must be between /16 and /20 (room for four subnets)")
             if field == "serviceCidr" and not 12 <= cidr.prefixlen <= 24:
                 yield Problem(key, f"{cidr} must be between /12 and /24")
+            if field == "podCidr" and not 9 <= cidr.prefixlen <= 21:
+                yield Problem(key, f"{cidr} must be between /9 and /21 (GKE's pod range sizes)")
+            if field == "nodeCidr" and not 16 <= cidr.prefixlen <= 29:
+                yield Problem(key, f"{cidr} must be between /16 and /29")
             if not any(cidr.subnet_of(private) for private in _PRIVATE_RANGES):
                 yield Problem(key, f"{cidr} is not in a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)")
             for network, other_key, other in placed:
@@ -321,6 +370,12 @@ def _services(spec: MeshSpec) -> Iterator[Problem]:
                 _at("services", index, "cluster"),
                 f"{service.cluster!r} is adopted (`cloud: existing`) and has no `eastWestAddress`: consumers "
                 "reach an exported service through the exporter's east-west gateway",
+            )
+        if service.cluster == "cluster":
+            yield Problem(
+                _at("services", index, "cluster"),
+                f"an exporter named 'cluster' would make {service.name}.{service.namespace}.svc.cluster.local, every "
+                "consumer's own local name, point at the exporter: rename the cluster",
             )
         identity = (service.name, service.namespace, service.cluster)
         exported[identity] += 1
