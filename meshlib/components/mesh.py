@@ -21,7 +21,7 @@ from meshlib.plan.topology import MeshPlan, plan_mesh
 from meshlib.spec.loader import NAMESPACE
 from meshlib.spec.models import ClusterSpec, MeshSpec
 from meshlib.spec.problems import ConfigError
-from meshlib.spec.rules import deployer_access
+from meshlib.spec.rules import admin_warnings, deployer_access
 
 __all__ = ["MultiClusterMesh", "MultiClusterMeshArgs"]
 
@@ -64,7 +64,7 @@ class MultiClusterMesh(pulumi.ComponentResource):
         super().__init__("meshlib:index:MultiClusterMesh", name, None, opts)
         self.plan = plan = plan_mesh(spec)
         child = pulumi.ResourceOptions(parent=self)
-        for warning in capacity_warnings(spec, plan, built=set(args.clusters)):
+        for warning in [*admin_warnings(spec), *capacity_warnings(spec, plan, built=set(args.clusters))]:
             pulumi.log.warn(warning, self)
 
         aws_networks, gcp_networks = self._networks(name, spec, args.clusters, child)

@@ -95,25 +95,28 @@ def clashes(spec: MeshSpec) -> list[Problem]:
     """
     taken = [cidr for cluster in spec.clusters for cidr in cidrs_of(cluster).values()]
     taken += [settings.vpc_cidr for settings in spec.networks.values() if settings.vpc_cidr is not None]
-    claims = _claims(spec)
     holders: dict[ipaddress.IPv4Network, str] = {}
-    problems = []
-    for claim in claims:
+    clashing = []
+    for claim in _claims(spec):
         home = _own_home(claim.hash_key)
         if home in holders or any(home.overlaps(cidr) for cidr in taken):
-            why = holders.get(home, "a range the config pins")
-            free = _free_home(claim.hash_key, [*taken, *holders])
-            pin = ", ".join(f"{to_camel(field)}: {cidr}" for field, cidr in _ranges(free, claim.missing).items())
-            pin = pin or f"no free /{HOME_PREFIX} is left in {POOL}: choose ranges yourself"
-            problems.append(
-                Problem(
-                    key_path(claim.key),
-                    f"the default ranges of {claim.owner} would lie in {home}, which {why} already takes; "
-                    f"pin them: {pin}",
-                )
-            )
+            clashing.append((claim, home, holders.get(home, "a range the config pins")))
         else:
             holders[home] = claim.owner
+    problems = []
+    suggested: list[ipaddress.IPv4Network] = []
+    for claim, home, why in clashing:
+        free = _free_home(claim.hash_key, [*taken, *holders, *suggested])  # never suggest one block twice
+        if free is not None:
+            suggested.append(free)
+        pin = ", ".join(f"{to_camel(field)}: {cidr}" for field, cidr in _ranges(free, claim.missing).items())
+        problems.append(
+            Problem(
+                key_path(claim.key),
+                f"the default ranges of {claim.owner} would lie in {home}, which {why} already takes; "
+                f"pin them: {pin or f'no free /{HOME_PREFIX} is left in {POOL}: choose ranges yourself'}",
+            )
+        )
     return problems
 
 

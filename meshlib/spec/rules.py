@@ -8,7 +8,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections import Counter
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 
 from pydantic.alias_generators import to_camel
 
@@ -298,6 +298,11 @@ def _network_settings(spec: MeshSpec) -> Iterator[Problem]:
 def _cloud_names(spec: MeshSpec, prefix: str) -> Iterator[Problem]:
     """Every cloud name the mesh takes fits its cloud's limits (names are never cut)."""
     hint = f"shorten it or mesh:namePrefix (now {prefix!r})" if prefix else "shorten it"
+    on_gcp = any(cluster.cloud == "gcp" for cluster in spec.clusters)
+    if prefix and on_gcp and not prefix[0].isalpha():
+        key = _at("namePrefix") if spec.name_prefix is not None else _at("meshId")
+        yield Problem(key, f"GCP names start with a letter, and every one here starts with {prefix!r}")
+    reported: set[str] = set()
     gcp_networks: dict[str, list[int]] = {}
     for index, cluster in enumerate(spec.clusters):
         names: EksNames | GkeNames
@@ -308,12 +313,23 @@ def _cloud_names(spec: MeshSpec, prefix: str) -> Iterator[Problem]:
             gcp_networks.setdefault(network_of(cluster), []).append(index)
         else:
             continue
-        for message in too_long(names):
-            yield Problem(_at("clusters", index, "name"), f"{message}: {hint}")
+        yield from _once_each(_at("clusters", index, "name"), too_long(names), hint, reported, prefix)
     for network, indexes in gcp_networks.items():
         regions = [str(spec.clusters[index].region) for index in indexes]
-        for message in too_long(GcpNetworkNames.of(prefix, network, regions)):
-            yield Problem(_at("clusters", indexes[0], "network"), f"{message}: {hint}")
+        names_of_network = GcpNetworkNames.of(prefix, network, regions)
+        yield from _once_each(
+            _at("clusters", indexes[0], "network"), too_long(names_of_network), hint, reported, prefix
+        )
+
+
+def _once_each(key: str, messages: Iterable[str], hint: str, reported: set[str], prefix: str) -> Iterator[Problem]:
+    """Length problems each; a name not starting with a letter once per key (and never again for the prefix)."""
+    for message in messages:
+        if "start with a letter" in message:
+            if prefix or key in reported:
+                continue
+            reported.add(key)
+        yield Problem(key, f"{message}: {hint}")
 
 
 def _cidrs(spec: MeshSpec) -> Iterator[Problem]:
