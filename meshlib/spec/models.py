@@ -326,8 +326,9 @@ class MeshSpec(_Model):
         description="CIDRs (yours, CI's) admitted to the cluster API servers besides the watching istiods.",
     )
     restrict_east_west_sources: bool = Field(
-        False,
-        description="Admit only the other clusters' egress IPs to east-west gateways (loadBalancerSourceRanges).",
+        True,
+        description="Admit only the other clusters' egress IPs to east-west gateways (loadBalancerSourceRanges) "
+        "where all of them are known; the plan says which ports stay open to whom where they are not.",
     )
     root_ca: RootCaSpec | None = Field(None, description="Bring your own root CA; default one is generated.")
     networks: dict[DnsLabel, NetworkSpec] = Field(
