@@ -249,8 +249,12 @@ def test_removing_a_cluster_on_its_own_network(own_network_runs: tuple[Run, Run]
         ("aws:eks/cluster:Cluster", f"{MESH}-east-eks"),
         ("gcp:container/cluster:Cluster", f"{MESH}-central-cluster"),
     )
-    assert inputs == {east: {"vpcConfig"}, central: {"masterAuthorizedNetworksConfig"}}
+    gateways = {
+        ("kubernetes:helm.sh/v3:Release", f"{MESH}-{c}-eastwest-release"): {"values"} for c in ("east", "central")
+    }
+    assert inputs == {east: {"vpcConfig"}, central: {"masterAuthorizedNetworksConfig"}, **gateways}
     assert changed == set(inputs)  # nothing else changed parent, provider or dependencies either
+    assert_only_source_ranges_change(before, after, gateways)
     west_nat = nat_cidrs(before, f"{MESH}-net-west")
     assert len(west_nat) == 2
     east_before = set(by_name(before)[east[1]].plain["vpcConfig"]["publicAccessCidrs"])
@@ -288,8 +292,10 @@ def test_removing_a_cluster_that_shares_a_network(shared_network_runs: tuple[Run
     east = ("aws:eks/cluster:Cluster", f"{MESH}-east-eks")
     mesh_rules = {(rule, f"{MESH}-east-mesh-{port}-from-east") for port in ports}
     assert mesh_rules <= new.keys()
-    assert inputs == {east: {"vpcConfig"}}
+    gateways = {("kubernetes:helm.sh/v3:Release", f"{MESH}-east-eastwest-release"): {"values"}}
+    assert inputs == {east: {"vpcConfig"}, **gateways}
     assert changed == set(inputs)
+    assert_only_source_ranges_change(before, after, gateways)
     # east's API server no longer admits its own network's NAT (west's istiod egress); central's is unchanged
     # because east's istiod still leaves through that same NAT.
     shared_nat = nat_cidrs(before, f"{MESH}-net-aws")
@@ -310,10 +316,24 @@ def test_removing_a_cluster_leaves_default_cidrs_of_the_others_alone() -> None:
             cluster.pop(key, None)
     before, after = run_config(config), run_config(without(config, "west"))
     inputs, _ = changed_inputs(before, after)
+    gateways = {
+        ("kubernetes:helm.sh/v3:Release", f"{MESH}-{c}-eastwest-release"): {"values"} for c in ("east", "central")
+    }
     assert inputs == {
         ("aws:eks/cluster:Cluster", f"{MESH}-east-eks"): {"vpcConfig"},
         ("gcp:container/cluster:Cluster", f"{MESH}-central-cluster"): {"masterAuthorizedNetworksConfig"},
+        **gateways,
     }
+    assert_only_source_ranges_change(before, after, gateways)
+
+
+def assert_only_source_ranges_change(before: Run, after: Run, gateways: dict[Key, set[str]]) -> None:
+    """East-west gateways stop admitting the removed cluster's egress, and change nothing else."""
+    for _, name in gateways:
+        old, new = by_name(before)[name].plain["values"], by_name(after)[name].plain["values"]
+        old_ranges = set(old["service"].pop("loadBalancerSourceRanges"))
+        new_ranges = set(new["service"].pop("loadBalancerSourceRanges"))
+        assert new_ranges < old_ranges and old == new
 
 
 def test_no_two_resources_manage_the_same_kubernetes_object(own_network_runs: tuple[Run, Run]) -> None:

@@ -51,22 +51,20 @@ class EastWestGateway(pulumi.ComponentResource):
         if exposure is None:
             raise pulumi.RunError(f"cluster {plan.name!r} has no east-west address to give its gateway")
         on_cluster = pulumi.ResourceOptions(parent=self, provider=cluster.provider)
-        values = pulumi.Output.from_input(args.source_ranges or []).apply(
-            lambda ranges: gateway_values(
-                spec, plan, exposure.annotations, exposure.load_balancer_ip, source_ranges=sorted(ranges)
-            )
-        )
+        # Only the source ranges wait for deployment (NAT addresses): every other value shows in a preview.
+        ranges = None if args.source_ranges is None else pulumi.Output.from_input(args.source_ranges).apply(sorted)
+        values = gateway_values(spec, plan, exposure.annotations, exposure.load_balancer_ip, source_ranges=ranges)
         self.release = istio_release(
             f"{name}-release",
             EAST_WEST_GATEWAY_NAME,
             "gateway",
             spec.istio,
-            values,  # type: ignore[arg-type]
+            values,
             pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=list(args.depends_on))),
         )
         self.config: list[k8s.apiextensions.CustomResource] = []
         if plan.is_primary:
-            manifests = [cross_network_gateway()]
+            manifests = [cross_network_gateway(plan.passthrough_hosts)] if plan.configures_cross_network_gateway else []
             if plan.exposes_istiod:
                 manifests += [istiod_gateway(), istiod_virtual_service(spec)]
             config_opts = pulumi.ResourceOptions.merge(

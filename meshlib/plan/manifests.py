@@ -52,8 +52,8 @@ def namespace_metadata(cluster: ClusterPlan) -> dict[str, dict[str, str]]:
     return metadata
 
 
-def cross_network_gateway() -> Manifest:
-    """Istio's `expose-services` Gateway: mTLS passthrough on 15443 for every `*.local` host."""
+def cross_network_gateway(hosts: Sequence[str] = ("*.local",)) -> Manifest:
+    """Istio's `expose-services` Gateway: mTLS passthrough on 15443 for `hosts` (every `*.local` by default)."""
     return _object(
         NETWORKING,
         "Gateway",
@@ -64,7 +64,7 @@ def cross_network_gateway() -> Manifest:
                 {
                     "port": {"number": CROSS_NETWORK_PORT, "name": "tls", "protocol": "TLS"},
                     "tls": {"mode": "AUTO_PASSTHROUGH"},
-                    "hosts": ["*.local"],
+                    "hosts": list(hosts),
                 }
             ],
         },
@@ -169,9 +169,9 @@ def cluster_manifests(
     if not cluster.is_primary:
         return []
     manifests = [peer_authentication(spec)]
-    if cluster.east_west_gateway:
+    if cluster.configures_cross_network_gateway:
         # Also configures the east-west gateways of this primary's remotes.
-        manifests.append(cross_network_gateway())
+        manifests.append(cross_network_gateway(cluster.passthrough_hosts))
     if cluster.exposes_istiod:
         manifests += [istiod_gateway(), istiod_virtual_service(spec)]
     for service in cluster.imports:

@@ -58,10 +58,19 @@ class ClusterPlan:
     """Exported services configured here (ServiceEntry + DestinationRule), for itself and its remotes."""
     address_is_hostname: bool
     """The east-west address is a DNS name (only a configured one can be), not an IP."""
+    passthrough_hosts: tuple[str, ...] = ()
+    """Hosts the `cross-network-gateway` of this config cluster passes through on 15443: every `*.local`
+    with endpoint discovery; in the federated model exactly the services exported from it and its remotes,
+    as their own cluster knows them (a hand-written ServiceEntry elsewhere reaches nothing else)."""
 
     @property
     def is_primary(self) -> bool:
         return self.role == "primary"
+
+    @property
+    def configures_cross_network_gateway(self) -> bool:
+        """This primary holds the `cross-network-gateway` (for its own gateway and its remotes')."""
+        return self.is_primary and self.east_west_gateway and bool(self.passthrough_hosts)
 
     @property
     def exposes_istiod(self) -> bool:
@@ -123,6 +132,38 @@ class MeshPlan:
             return None
         return peers
 
+    def gateway_exposure(
+        self,
+        name: str,
+        egress_known: Mapping[str, bool],
+        control_plane_egress_known: Mapping[str, bool],
+        restrict: bool = True,
+    ) -> str | None:
+        """What the plan says of an east-west gateway's ports that stay open wider than their users.
+
+        None when every port admits exactly who needs it.
+        """
+        cluster = self.cluster(name)
+        ports = "15443 (mesh traffic)" + (" and 15012/15017 (istiod)" if cluster.exposes_istiod else "")
+        if not restrict:
+            return f"east-west gateway of {name!r}: ports {ports} are open to every source (restrictEastWestSources)"
+        unknown = [peer for peer in self.clusters if peer.name != name and not egress_known[peer.name]]
+        blind = [remote for remote in cluster.remotes if not control_plane_egress_known[remote]]
+        if unknown or blind:
+            reasons = [f"the egress of {', '.join(p.name for p in unknown)} (adopted)"] if unknown else []
+            reasons += [f"the API server of {', '.join(blind)} calling istiod's webhooks"] if blind else []
+            return (
+                f"east-west gateway of {name!r}: ports {ports} stay open to every source; the addresses of "
+                f"{' and '.join(reasons)} are not known in advance"
+            )
+        if cluster.exposes_istiod:
+            return (
+                f"east-west gateway of {name!r}: 15012/15017 (istiod) admit the egress of every peer admitted to "
+                f"15443, not only of its remotes ({', '.join(cluster.remotes)}): one load balancer has one source "
+                "list; istiod still authenticates every caller"
+            )
+        return None
+
 
 def plan_mesh(spec: MeshSpec) -> MeshPlan:
     """Decide every cluster's role, gateway, remote secrets and imports.
@@ -153,6 +194,10 @@ def plan_mesh(spec: MeshSpec) -> MeshPlan:
         return remotes[cluster.name]
 
     imports = _imports(spec, config_cluster)
+    passthrough: dict[str, set[str]] = {}
+    for service in spec.services:
+        host = f"{service.name}.{service.namespace}.svc.{LOCAL_CLUSTER_DOMAIN}"
+        passthrough.setdefault(config_cluster[service.cluster], set()).add(host)
     plans = tuple(
         ClusterPlan(
             name=cluster.name,
@@ -165,6 +210,9 @@ def plan_mesh(spec: MeshSpec) -> MeshPlan:
             watches=watched_by(cluster),
             imports=imports.get(cluster.name, ()),
             address_is_hostname=cluster.east_west_address is not None and not is_ipv4(cluster.east_west_address),
+            passthrough_hosts=("*.local",)
+            if spec.endpoint_discovery
+            else tuple(sorted(passthrough.get(cluster.name, ()))),
         )
         for cluster in spec.clusters
     )

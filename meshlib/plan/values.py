@@ -124,7 +124,7 @@ def gateway_values(
     cluster: ClusterPlan,
     annotations: Mapping[str, Any] | None = None,
     load_balancer_ip: Any = None,
-    source_ranges: Sequence[Any] | None = None,
+    source_ranges: Any = None,
 ) -> Values:
     """Values of the east-west `gateway` chart (its schema refuses unknown keys).
 
@@ -136,8 +136,10 @@ def gateway_values(
         service["annotations"] = dict(annotations)
     if load_balancer_ip is not None:
         service["loadBalancerIP"] = load_balancer_ip
-    if source_ranges:
-        service["loadBalancerSourceRanges"] = list(source_ranges)
+    if source_ranges:  # a list, or a deploy-time value standing for one
+        service["loadBalancerSourceRanges"] = (
+            list(source_ranges) if isinstance(source_ranges, Sequence) else source_ranges
+        )
     values: Values = {
         "name": EAST_WEST_GATEWAY_NAME,
         "networkGateway": cluster.network,
