@@ -149,15 +149,14 @@ class MultiClusterMesh(pulumi.ComponentResource):
                 needs.append(self.gateways[cluster_plan.config_cluster])
                 needs += [s for s in self.remote_secrets if s.watched == cluster_plan.name]  # one per watcher
             source_ranges = None
-            if spec.restrict_east_west_sources:
-                peers = plan.gateway_peers(cluster_plan.name, egress_known, control_plane_known)
-                if peers is None:
-                    pulumi.log.warn(
-                        f"east-west gateway of {cluster_plan.name!r} stays open to all sources: a peer's egress "
-                        "is unknown (an adopted cluster's, or a remote's control plane calling the webhooks)"
-                    )
-                else:
-                    source_ranges = _cidrs(spec, [egress[peer] for peer in peers], admin=False)
+            peers = plan.gateway_peers(cluster_plan.name, egress_known, control_plane_known)
+            if spec.restrict_east_west_sources and peers is not None:
+                source_ranges = _cidrs(spec, [egress[peer] for peer in peers], admin=False)
+            exposure = plan.gateway_exposure(
+                cluster_plan.name, egress_known, control_plane_known, spec.restrict_east_west_sources
+            )
+            if exposure:
+                pulumi.log.warn(exposure)
             self.gateways[cluster_plan.name] = EastWestGateway(
                 f"{name}-{cluster_plan.name}-eastwest",
                 EastWestGatewayArgs(
