@@ -6,6 +6,7 @@ only defines `build_policies`, so the wiring is testable without the Pulumi CLI.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pulumi_policy import (
@@ -18,19 +19,39 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.deserialize import serialize_properties
 
 if __package__:  # imported as `policy.__main__` (tests)
     from . import rules
 else:  # run by Pulumi: this directory is sys.path[0]
-    import rules  # type: ignore[no-redef]
+    import rules  # type: ignore[no-redef, import-not-found, unused-ignore]
 
 PACK_NAME = "meshlib-istio-multicluster"
 
 
 def _plain(props: Any) -> dict[str, Any]:
-    """pulumi-policy's props without its proxies; unknown values stay as their sentinels (rules skip them)."""
-    return dict(serialize_properties(props))
+    """pulumi-policy's props as plain dicts and lists, with `rules.UNKNOWN` where a value is not known yet.
+
+    Read through the Mapping and Sequence interfaces only (pulumi-policy's public API): its
+    props proxies raise on reading a value that is unknown during preview, and the
+    exception's class is not part of that API, so any refusal to give a value counts as unknown.
+    """
+    return dict(_unwrap(props))
+
+
+def _unwrap(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {key: _read(value, key) for key in value}
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
+        return [_read(value, index) for index in range(len(value))]
+    return value
+
+
+def _read(container: Any, key: Any) -> Any:
+    try:
+        item = container[key]
+    except Exception:  # pulumi-policy's UnknownValueError (a value not known during preview)
+        return rules.UNKNOWN
+    return _unwrap(item)
 
 
 def _resource_validation(rule: rules.ResourceRule) -> Any:
@@ -44,7 +65,14 @@ def _resource_validation(rule: rules.ResourceRule) -> Any:
 def _stack_validation(rule: rules.StackRule) -> Any:
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
         resources = [
-            rules.StackResource(r.resource_type, r.name, _plain(r.props), r.provider.urn if r.provider else "")
+            rules.StackResource(
+                r.resource_type,
+                r.name,
+                _plain(r.props),
+                r.provider.urn if r.provider else "",
+                r.urn,
+                r.parent.urn if r.parent else "",
+            )
             for r in args.resources
         ]
         for message in rule(resources):

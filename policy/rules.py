@@ -503,7 +503,7 @@ def _runs_istiod(type_: str, props: Props) -> bool:
             return False
         return local_istiod is True or (profile != "remote" and remote is not True)
     if type_ == DEPLOYMENT:
-        return (
+        return bool(
             _at(props, "metadata", "namespace") == ISTIO_ROOT_NAMESPACE
             and _at(props, "metadata", "labels", "app") == "istiod"
         )
@@ -612,11 +612,11 @@ def east_west_gateway_mesh_ports_only(type_: str, props: Props) -> list[str]:
         )
     moved = []
     network_ports = _at(values, "networkGatewayPorts")
-    for port_name, number in NETWORK_GATEWAY_PORTS.items():
+    for port_name, default in NETWORK_GATEWAY_PORTS.items():
         for field in ("port", "targetPort"):
             value = _at(network_ports, port_name, field)
-            if _known(value) and _port_number(value) != number:
-                moved.append(f"networkGatewayPorts.{port_name}.{field} {value} (not {number})")
+            if _known(value) and _port_number(value) != default:
+                moved.append(f"networkGatewayPorts.{port_name}.{field} {value} (not {default})")
     ports = _at(values, "service", "ports")
     extra = set()
     for port in _items(ports):
@@ -629,8 +629,8 @@ def east_west_gateway_mesh_ports_only(type_: str, props: Props) -> list[str]:
             moved.append(f"service.ports {number} -> targetPort {target}")
     if extra:
         problems.append(
-            f"east-west gateway {EAST_WEST_GATEWAY} exposes port(s) {', '.join(sorted(extra))} in values.service.ports; "
-            f"only the mesh ports {', '.join(str(p) for p in sorted(MESH_PORTS))} belong on it"
+            f"east-west gateway {EAST_WEST_GATEWAY} exposes port(s) {', '.join(sorted(extra))} in "
+            f"values.service.ports; only the mesh ports {', '.join(str(p) for p in sorted(MESH_PORTS))} belong on it"
         )
     if moved:
         problems.append(
@@ -646,8 +646,10 @@ def network_gateway_is_the_east_west_gateway(type_: str, props: Props) -> list[s
     meshlib's cross-network and istiod Gateways select `istio: eastwestgateway`, and the
     pack's rules know the east-west gateway by that name: another release name (which the
     chart uses for its Service, Deployment and labels) or another `values.name` makes a
-    second, unmanaged door into the mesh. An unknown release name is not judged; a release
-    without a name (Pulumi names it) is.
+    second, unmanaged door into the mesh. An unknown release name is not judged, nor is a v4
+    Chart's missing `name` (the provider then names the release itself, from the Pulumi
+    resource, which a resource rule does not see); a v3 Release without a name (Pulumi
+    generates one with a random suffix) is.
     """
     if not _is_chart(type_, props, "gateway"):
         return []
@@ -657,6 +659,8 @@ def network_gateway_is_the_east_west_gateway(type_: str, props: Props) -> list[s
         return []
     problems = []
     release = _at(props, "name")
+    if type_ == HELM_CHART and release in (MISSING, ""):
+        release = UNKNOWN
     if not is_unknown(release) and release != EAST_WEST_GATEWAY:
         shown = "an unset (generated) name" if release in (MISSING, "") else repr(release)
         problems.append(
@@ -816,35 +820,26 @@ def _reader_token_secret_problems(props: Props) -> list[str]:
     ]
 
 
-def _from_istio_repository(props: Props) -> bool | None:
-    repo = _at(props, "repositoryOpts", "repo")
-    if is_unknown(repo):
-        return None
-    chart = _at(props, "chart")
-    return (isinstance(repo, str) and repo.rstrip("/") == ISTIO_CHART_REPOSITORY) or (
-        isinstance(chart, str) and chart.startswith(ISTIO_CHART_REPOSITORY + "/")
-    )
-
-
 def istio_charts_pinned_from_istio_repository(type_: str, props: Props) -> list[str]:
     """Releases of Istio's charts come from Istio's repository at an exact version.
 
     Istio's chart: a Helm release (helm.sh/v3 Release or v4 Chart) of a chart named `base`,
     `istiod` or `gateway` (the last path segment of `chart`) that is installed into
-    istio-system (`namespace`), or that names Istio's repository (`repositoryOpts.repo`, or a
-    `chart` URL under it). Such a release must name the bare chart, come from Istio's
-    repository and pin an exact version: a chart of those names installed into istio-system
-    from a mirror is refused. A chart that merely shares a name (`base` from another
-    repository, into another namespace or none) is someone else's and passes. When the
-    namespace is not known yet and the repository is not Istio's, nothing is judged.
+    istio-system (`namespace`), or that comes from Istio's repository (`repositoryOpts.repo`).
+    Such a release must name the bare chart, come from Istio's repository and pin an exact
+    version: a chart of those names installed into istio-system from a mirror (or with no
+    repository) is refused, and so is an unpinned one from Istio's repository in any
+    namespace. A chart that merely shares a name (`base` from another repository, into
+    another namespace or none) is someone else's and passes. Nothing is judged while the
+    namespace or the repository that would decide it is not known yet.
     """
     chart = _chart_name(props)
     if type_ not in HELM_TYPES or chart not in ISTIO_CHARTS:
         return []
-    namespace = _at(props, "namespace")
-    from_istio = _from_istio_repository(props)
-    if from_istio is not True and namespace != ISTIO_ROOT_NAMESPACE:
-        return []
+    repo = _at(props, "repositoryOpts", "repo")
+    from_istio = isinstance(repo, str) and not is_unknown(repo) and repo.rstrip("/") == ISTIO_CHART_REPOSITORY
+    if not from_istio and _at(props, "namespace") != ISTIO_ROOT_NAMESPACE:
+        return []  # someone else's chart of the same name (or not known yet)
     problems = []
     raw_chart = str(_at(props, "chart"))
     if raw_chart != chart:
@@ -852,15 +847,12 @@ def istio_charts_pinned_from_istio_repository(type_: str, props: Props) -> list[
             f"chart {raw_chart!r}: name the Istio chart ({chart!r}) and set repositoryOpts.repo "
             f"to {ISTIO_CHART_REPOSITORY}"
         )
-    repo = _at(props, "repositoryOpts", "repo")
-    if from_istio is False and raw_chart == chart:
+    if not from_istio and not is_unknown(repo):
         shown = "none" if repo is MISSING else repr(repo)
         problems.append(
-            f"chart {chart!r} in {ISTIO_ROOT_NAMESPACE} comes from repository {shown}, not Istio's "
+            f"chart {chart!r} installed into {ISTIO_ROOT_NAMESPACE} comes from repository {shown}, not Istio's "
             f"{ISTIO_CHART_REPOSITORY}"
         )
-    elif from_istio is False and repo is not MISSING:
-        problems.append(f"chart {chart!r} comes from repository {repo!r}, not Istio's {ISTIO_CHART_REPOSITORY}")
     version = _at(props, "version")
     if not is_unknown(version) and not (isinstance(version, str) and _EXACT_VERSION.match(version)):
         shown = "no version" if version in (MISSING, "") else f"version {version!r}"
@@ -936,7 +928,9 @@ def _gateway_values_grants(owner: str, props: Props, cluster: str | None) -> lis
         if is_unknown(entries_value):
             return []
         ports = _service_ports(
-            _items(entries_value) if entries_value is not MISSING else [{"port": p} for p in GATEWAY_CHART_DEFAULT_PORTS]
+            _items(entries_value)
+            if entries_value is not MISSING
+            else [{"port": p} for p in GATEWAY_CHART_DEFAULT_PORTS]
         )
     return [_Grant(f"{owner} (values.service load balancer)", ("resource", owner), ports, tuple(cidrs), cluster)]
 
@@ -1006,20 +1000,21 @@ def _firewall_ports(allows: Any) -> frozenset[int] | None:
         if str(protocol).lower() not in ("tcp", "6"):
             continue
         for entry in _items(ports):
+            if is_unknown(entry):
+                return None
             low, _, high = str(entry).partition("-")
-            first, last = _port_number(float(low)) if _is_float(low) else None, None
-            last = _port_number(float(high)) if high and _is_float(high) else first
+            first, last = _port_text(low), _port_text(high or low)
             if first is not None and last is not None:
                 found |= {p for p in MESH_PORTS if first <= p <= last}
     return frozenset(found)
 
 
-def _is_float(text: str) -> bool:
+def _port_text(text: str) -> int | None:
+    """A port written in a GCP firewall (`"15012"`, or a number the engine serialised as `15012.0`)."""
     try:
-        float(text)
+        return int(float(text.strip()))
     except ValueError:
-        return False
-    return True
+        return None
 
 
 def _firewall_grants(owner: str, props: Props) -> list[_Grant]:
@@ -1031,8 +1026,14 @@ def _firewall_grants(owner: str, props: Props) -> list[_Grant]:
     if not ports or not cidrs:
         return []
     network, tags, accounts = _at(props, "network"), _at(props, "targetTags"), _at(props, "targetServiceAccounts")
+    target: tuple[str, ...]
     if isinstance(network, str) and not any(is_unknown(v) for v in (network, tags, accounts)):
-        target = ("gcp", network, ",".join(sorted(map(str, _items(tags)))), ",".join(sorted(map(str, _items(accounts)))))
+        target = (
+            "gcp",
+            network,
+            ",".join(sorted(map(str, _items(tags)))),
+            ",".join(sorted(map(str, _items(accounts)))),
+        )
     else:
         target = ("resource", owner)
     return [_Grant(owner, target, ports, tuple(cidrs))]

@@ -25,8 +25,9 @@ from meshlib.plan.value_paths import CHECKED_AGAINST, PATHS, covered, leaf_paths
 from meshlib.spec import load_spec_file
 
 # Read by the charts' templates though absent from their values.yaml (profiles, revisions; istiod's
-# validatingwebhookconfiguration.yaml reads `.Values.base.validationURL`).
-TEMPLATE_KEYS = {"profile", "revision", "defaultRevision", "base.validationURL"}
+# validatingwebhookconfiguration.yaml reads `.Values.base.validationURL`; the reader-clusterrole templates
+# read `global.enableReaderRBAC` with `dig`).
+TEMPLATE_KEYS = {"profile", "revision", "defaultRevision", "base.validationURL", "global.enableReaderRBAC"}
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -178,12 +178,14 @@ def test_gateway_peers_stay_open_when_a_source_is_unknown() -> None:
 def test_primary_values_match_the_design_table() -> None:
     spec = example("primary-remote")
     hub = plan_mesh(spec).cluster("hub")
-    assert base_values(spec, hub) == {}
+    # The charts' reader account is off: meshlib's `meshlib-reader` reads no more than istiod needs.
+    assert base_values(spec, hub) == {"global": {"enableReaderRBAC": False}}
     assert istiod_values(spec, hub) == {
         "global": {
             "meshID": "mesh1",
             "multiCluster": {"clusterName": "hub"},
             "network": "net-gcp",
+            "enableReaderRBAC": False,
             "externalIstiod": True,
         },
         "meshConfig": {
@@ -215,7 +217,7 @@ def test_external_istiod_only_when_controlling_remotes() -> None:
 def test_remote_values_match_the_design_table() -> None:
     spec = example("primary-remote")
     spoke = plan_mesh(spec).cluster("spoke")
-    assert base_values(spec, spoke, ADDRESS) == {"profile": "remote"}
+    assert base_values(spec, spoke, ADDRESS) == {"profile": "remote", "global": {"enableReaderRBAC": False}}
     assert istiod_values(spec, spoke, ADDRESS) == {
         "profile": "remote",
         "global": {
@@ -223,6 +225,7 @@ def test_remote_values_match_the_design_table() -> None:
             "network": "net-aws",
             "configCluster": True,
             "remotePilotAddress": ADDRESS,
+            "enableReaderRBAC": False,
         },
         "istiodRemote": {"injectionPath": "/inject/cluster/spoke/net/net-aws"},
     }
@@ -238,6 +241,7 @@ def test_remote_reaching_its_primary_by_hostname_uses_webhook_urls() -> None:
     host = "gw.example.com"
     assert base_values(spec, spoke, host, primary_address_is_hostname=True) == {
         "profile": "remote",
+        "global": {"enableReaderRBAC": False},
         "base": {"validationURL": "https://gw.example.com:15017/validate"},
     }
     values = istiod_values(spec, spoke, host, primary_address_is_hostname=True)

@@ -28,12 +28,24 @@ def test_runs_on_pull_requests_to_main() -> None:
 
 
 def test_jobs() -> None:
-    assert set(workflow()["jobs"]) == {"tests", "offline-plan", "pulumi-preview"}
+    assert set(workflow()["jobs"]) == {"tests", "policy-pack", "offline-plan", "pulumi-preview"}
 
 
 def test_tests_job_runs_the_projects_checks() -> None:
     job = workflow()["jobs"]["tests"]
     assert any(step.get("run") == "./scripts/check" for step in steps(job))
+
+
+def test_policy_pack_job_runs_the_packs_unit_tests_and_loads_the_pack() -> None:
+    job = workflow()["jobs"]["policy-pack"]
+    assert "if" not in job  # every pull request, forks included: no credentials needed
+    runs = [step.get("run", "") for step in steps(job)]
+    install = next(i for i, run in enumerate(runs) if "pip install" in run and "-e '.[dev]'" in run)
+    unit = next(i for i, run in enumerate(runs) if "pytest" in run and "tests/test_policy.py" in run)
+    load = next(i for i, run in enumerate(runs) if "-r policy/requirements.txt" in run)
+    assert install < unit
+    assert "['build_policies']()" in runs[load] and "policy/venv/bin/python" in runs[load]
+    assert (ROOT / "tests" / "test_policy.py").is_file()
 
 
 def test_offline_plan_diffs_every_stack_and_keeps_one_comment() -> None:
@@ -65,5 +77,12 @@ def test_pulumi_preview_only_with_cloud_credentials() -> None:
     assert preview["with"]["command"] == "preview"
     assert preview["with"]["comment-on-pr"] is True and preview["with"]["diff"] is True
     assert preview["with"]["stack-name"] == "${{ matrix.stack }}"
+    # the policy pack runs in the preview (`pulumi preview --policy-pack policy`), its virtualenv ready before
+    assert preview["with"]["policyPacks"] == "policy"
+    assert (ROOT / "policy" / "PulumiPolicy.yaml").is_file()
+    position = steps(job).index(preview)
+    prepared = [i for i, step in enumerate(steps(job)) if "-r policy/requirements.txt" in step.get("run", "")]
+    assert prepared and prepared[0] < position
+    assert "python -m venv policy/venv" in steps(job)[prepared[0]]["run"]
     cloud_stacks = {stack_name(s) for s in STACKS} - {"existing"}
     assert set(job["strategy"]["matrix"]["stack"]) == cloud_stacks

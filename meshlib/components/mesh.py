@@ -14,8 +14,9 @@ from meshlib.components.east_west import EastWestGateway, EastWestGatewayArgs
 from meshlib.components.existing import ExistingCluster, ExistingClusterArgs
 from meshlib.components.federation import ServiceFederation, ServiceFederationArgs
 from meshlib.components.gcp import GcpNetwork, GcpNetworkArgs, GkeCluster, GkeClusterArgs
+from meshlib.components.reader import RemoteReader, RemoteReaderArgs
 from meshlib.components.remote_secret import RemoteSecret, RemoteSecretArgs
-from meshlib.components.trust import MeshTrust, MeshTrustArgs
+from meshlib.components.trust import ClusterCa, MeshTrust, MeshTrustArgs
 from meshlib.plan.capacity import capacity_warnings
 from meshlib.plan.topology import MeshPlan, plan_mesh
 from meshlib.spec.loader import NAMESPACE
@@ -51,6 +52,7 @@ class MultiClusterMesh(pulumi.ComponentResource):
     trust: MeshTrust
     control_planes: dict[str, IstioControlPlane]
     gateways: dict[str, EastWestGateway]
+    readers: dict[str, RemoteReader]
     remote_secrets: list[RemoteSecret]
     federations: dict[str, ServiceFederation]
 
@@ -96,6 +98,7 @@ class MultiClusterMesh(pulumi.ComponentResource):
                 clusters=list(self.clusters),
                 protect=any(c.deletion_protection for c in spec.clusters if c.cloud != "existing"),
                 **_root_ca(spec),
+                cluster_cas=_cluster_cas(spec),
             ),
             child,
         )
@@ -117,14 +120,29 @@ class MultiClusterMesh(pulumi.ComponentResource):
                 child,
             )
 
+        self.readers = {
+            watched.name: RemoteReader(
+                f"{name}-{watched.name}-reader",
+                RemoteReaderArgs(
+                    cluster=self.clusters[watched.name],
+                    plan=watched,
+                    revision=spec.istio.revision,
+                    depends_on=[self.control_planes[watched.name].namespace],
+                ),
+                child,
+            )
+            for watched in plan.clusters
+            if plan.watchers_of(watched.name)
+        }
         self.remote_secrets = [
             RemoteSecret(
                 f"{name}-{cluster_plan.name}-watches-{watched}",
                 RemoteSecretArgs(
                     watched=self.clusters[watched],
                     watcher=self.clusters[cluster_plan.name],
-                    reader_account_ready=[self.control_planes[watched].base],
+                    reader_account_ready=self.readers[watched].ready,
                     watcher_ready=[self.control_planes[cluster_plan.name].namespace],
+                    token_generation=spec.reader_token_generation,
                 ),
                 child,
             )
@@ -355,4 +373,20 @@ def _root_ca(spec: MeshSpec) -> dict[str, pulumi.Input[str]]:
     return {
         "root_certificate_pem": config.require(spec.root_ca.certificate),
         "root_private_key_pem": config.require_secret(spec.root_ca.private_key),
+    }
+
+
+def _cluster_cas(spec: MeshSpec) -> dict[str, ClusterCa] | None:
+    """The CAs your PKI issued the clusters (`mesh:clusterCas`), read from config; the keys as secrets."""
+    if spec.cluster_cas is None:
+        return None
+    config = pulumi.Config(NAMESPACE)
+    return {
+        cluster: ClusterCa(
+            certificate_pem=config.require(ca.certificate),
+            private_key_pem=config.require_secret(ca.private_key),
+            root_certificate_pem=config.require(ca.root),
+            chain_pem=config.require(ca.chain) if ca.chain is not None else None,
+        )
+        for cluster, ca in spec.cluster_cas.items()
     }

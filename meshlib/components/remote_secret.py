@@ -28,7 +28,9 @@ class RemoteSecretArgs:
     watcher: MeshCluster
     """The primary that holds the secret."""
     reader_account_ready: Sequence[pulumi.Resource] = field(default_factory=list)
-    """The watched cluster's chart that creates `istio-reader-service-account` (its `base` release)."""
+    """The watched cluster's reader account and bindings (`RemoteReader.ready`)."""
+    token_generation: int = 0
+    """Bump to rotate: a new token Secret, the remote secret updated in place, the old token deleted."""
     watcher_ready: Sequence[pulumi.Resource] = field(default_factory=list)
     """The watcher's `istio-system` namespace (or what creates it)."""
 
@@ -48,7 +50,7 @@ class RemoteSecret(pulumi.ComponentResource):
         self.watcher = watcher.cluster_name
         token_secret = k8s.core.v1.Secret(
             f"{name}-reader-token",
-            metadata=k8s.meta.v1.ObjectMetaArgs(**reader_token_metadata(watcher.cluster_name)),
+            metadata=k8s.meta.v1.ObjectMetaArgs(**reader_token_metadata(watcher.cluster_name, args.token_generation)),
             type="kubernetes.io/service-account-token",
             # The token controller deletes a token Secret whose account does not exist yet.
             opts=pulumi.ResourceOptions(
@@ -84,6 +86,6 @@ def _token(data: Mapping[str, str] | None, cluster: str) -> str:
     encoded = (data or {}).get("token")
     if not encoded:
         raise pulumi.RunError(
-            f"cluster {cluster!r}: the reader token Secret has no token: does istio-reader-service-account exist?"
+            f"cluster {cluster!r}: the reader token Secret has no token: does the meshlib-reader account exist?"
         )
     return decode_token(encoded)

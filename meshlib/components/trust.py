@@ -1,24 +1,42 @@
 """`MeshTrust`: one root CA for the mesh and an intermediate CA per cluster.
 
 Every cluster's `cacerts` Secret carries the same `root-cert.pem`, so that workloads
-in different clusters accept each other's certificates (cross-cluster mTLS).
+in different clusters accept each other's certificates (cross-cluster mTLS). With CAs
+your PKI issued (`cluster_cas`), it creates no key or certificate and only lays them out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_tls as tls
 
+from meshlib.plan.cluster_cas import given_cacerts, not_after, trimmed_pem
 from meshlib.plan.credentials import CertificateProfile, cacerts_data, intermediate_profile, root_profile
 
-__all__ = ["MeshTrust", "MeshTrustArgs"]
+__all__ = ["ClusterCa", "MeshTrust", "MeshTrustArgs"]
+
+_CACERTS_KEYS = ("ca-cert.pem", "ca-key.pem", "root-cert.pem", "cert-chain.pem")
 
 _KEY_ALGORITHM = "RSA"
 _KEY_BITS = 4096  # what Istio's tools/certs use for both the root and the intermediates
+
+
+@dataclass
+class ClusterCa:
+    """A cluster's CA issued by your PKI, as PEMs (`meshlib.load_spec` checks them for `mesh:clusterCas`)."""
+
+    certificate_pem: pulumi.Input[str]
+    """The cluster's CA certificate (`ca-cert.pem`)."""
+    private_key_pem: pulumi.Input[str]
+    """Its private key (`ca-key.pem`), kept secret."""
+    root_certificate_pem: pulumi.Input[str]
+    """The root (`root-cert.pem`), the same for every cluster."""
+    chain_pem: pulumi.Input[str] | None = None
+    """The intermediates between the CA and the root, its issuer first; None when the root issued it."""
 
 
 @dataclass
@@ -33,6 +51,8 @@ class MeshTrustArgs:
     """Bring your own root: its private key PEM (kept secret)."""
     protect: bool = False
     """Pulumi `protect` on a generated root key and certificate: replacing them breaks trust mesh-wide."""
+    cluster_cas: Mapping[str, ClusterCa] | None = None
+    """Keep the root offline: each cluster's CA from your PKI, by cluster (then no key or certificate is created)."""
 
 
 class MeshTrust(pulumi.ComponentResource):
@@ -55,6 +75,11 @@ class MeshTrust(pulumi.ComponentResource):
         protected = pulumi.ResourceOptions(parent=self, protect=args.protect)
         self.expiry: dict[str, pulumi.Output[str]] = {}
         """Per certificate (`root` when generated, then each cluster): its `validity_end_time` (RFC 3339)."""
+        self._cacerts: dict[str, dict[str, pulumi.Output[str]]] = {}
+        if args.cluster_cas is not None:
+            self._lay_out(args, args.cluster_cas)
+            self.register_outputs({"rootCertificate": self.root_certificate, "expiry": self.expiry})
+            return
         root_key_pem: pulumi.Output[str]
         if args.root_certificate_pem is not None and args.root_private_key_pem is not None:
             self.root_certificate = pulumi.Output.from_input(args.root_certificate_pem)
@@ -74,7 +99,6 @@ class MeshTrust(pulumi.ComponentResource):
             self.expiry["root"] = root.validity_end_time
             root_key_pem = pulumi.Output.secret(root_key.private_key_pem)
 
-        self._cacerts: dict[str, dict[str, pulumi.Output[str]]] = {}
         for cluster in args.clusters:
             profile = intermediate_profile(cluster)
             key = _private_key(f"{name}-{cluster}-key", child)
@@ -103,9 +127,31 @@ class MeshTrust(pulumi.ComponentResource):
             )
             self._cacerts[cluster] = {
                 item: pulumi.Output.secret(data.apply(lambda found, item=item: found[item]))  # type: ignore[misc]
-                for item in ("ca-cert.pem", "ca-key.pem", "root-cert.pem", "cert-chain.pem")
+                for item in _CACERTS_KEYS
             }
         self.register_outputs({"rootCertificate": self.root_certificate, "expiry": self.expiry})
+
+    def _lay_out(self, args: MeshTrustArgs, given: Mapping[str, ClusterCa]) -> None:
+        """Each cluster's `cacerts` from the CA your PKI issued it: no resource, every value secret."""
+        missing = [cluster for cluster in args.clusters if cluster not in given]
+        if missing or not given or args.root_certificate_pem is not None or args.root_private_key_pem is not None:
+            raise pulumi.RunError(
+                "MeshTrust: give cluster_cas for every cluster (missing: "
+                f"{', '.join(missing) or 'none'}), and no root certificate or key with them"
+            )
+        for cluster in args.clusters:
+            ca = given[cluster]
+            data = pulumi.Output.all(ca.certificate_pem, ca.private_key_pem, ca.chain_pem, ca.root_certificate_pem)
+            laid_out = data.apply(lambda pems: given_cacerts(pems[0], pems[1], pems[2], pems[3]))
+            self._cacerts[cluster] = {
+                item: pulumi.Output.secret(laid_out.apply(lambda found, item=item: found[item]))  # type: ignore[misc]
+                for item in _CACERTS_KEYS
+            }
+            self.expiry[cluster] = pulumi.Output.from_input(ca.certificate_pem).apply(
+                lambda pem: not_after(pem) or "unknown"
+            )
+        first = given[args.clusters[0]] if args.clusters else next(iter(given.values()))
+        self.root_certificate = pulumi.Output.from_input(first.root_certificate_pem).apply(trimmed_pem)
 
     def cacerts(self, cluster: str) -> dict[str, pulumi.Output[str]]:
         """`stringData` of cluster's `cacerts` Secret (all values secret)."""

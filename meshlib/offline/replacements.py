@@ -276,6 +276,21 @@ REPLACE_ON: dict[str, Forcing] = {
         _K8S + "diff.go forceNewProperties: metadata; Secret data only without enableSecretMutable",
     ),
     "kubernetes:core/v1:Namespace": Forcing(("metadata.name",), _K8S + "diff.go metadataForceNewProperties"),
+    "kubernetes:core/v1:ServiceAccount": Forcing(
+        ("metadata.name", "metadata.namespace"), _K8S + "diff.go metadataForceNewProperties"
+    ),
+    "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole": Forcing(
+        ("metadata.name",), _K8S + "diff.go metadataForceNewProperties"
+    ),
+    "kubernetes:rbac.authorization.k8s.io/v1:Role": Forcing(
+        ("metadata.name", "metadata.namespace"), _K8S + "diff.go metadataForceNewProperties"
+    ),
+    "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": Forcing(
+        ("metadata.name", "roleRef"), _K8S + "diff.go forceNew: ClusterRoleBinding .roleRef (immutable)"
+    ),
+    "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": Forcing(
+        ("metadata.name", "metadata.namespace", "roleRef"), _K8S + "diff.go forceNew: RoleBinding .roleRef (immutable)"
+    ),
     "kubernetes:apiextensions.k8s.io:CustomResource": Forcing(
         ("metadata.name", "metadata.namespace", "apiVersion", "kind"),
         _K8S + "provider.go Diff: forceNewFields .metadata.name, .metadata.namespace",

@@ -12,9 +12,10 @@ from typing import Any
 
 import yaml
 
+from meshlib.plan.reader import READER, reader_token_name
+
 __all__ = [
     "CACERTS_SECRET",
-    "READER_SERVICE_ACCOUNT",
     "CertificateProfile",
     "cacerts_data",
     "certificate_lifetimes",
@@ -28,7 +29,6 @@ __all__ = [
 ]
 
 CACERTS_SECRET = "cacerts"
-READER_SERVICE_ACCOUNT = "istio-reader-service-account"
 _NAMESPACE = "istio-system"
 
 
@@ -109,16 +109,17 @@ def cacerts_data(ca_cert: str, ca_key: str, root_cert: str) -> dict[str, str]:
     }
 
 
-def reader_token_metadata(watcher: str) -> dict[str, Any]:
-    """A long-lived token Secret for the reader account the charts create, one per watcher.
+def reader_token_metadata(watcher: str, generation: int = 0) -> dict[str, Any]:
+    """A long-lived token Secret of meshlib's reader account (`meshlib.plan.reader`), one per watcher.
 
     Each primary that watches the cluster gets a token of its own, so that removing one
-    watcher revokes its access only, and no two resources manage one Secret.
+    watcher revokes its access only, and no two resources manage one Secret. A new
+    `generation` names a new Secret: a new token, and the old one deleted (revoked).
     """
     return {
-        "name": f"istio-reader-token-{watcher}",
+        "name": reader_token_name(watcher, generation),
         "namespace": _NAMESPACE,
-        "annotations": {"kubernetes.io/service-account.name": READER_SERVICE_ACCOUNT},
+        "annotations": {"kubernetes.io/service-account.name": READER},
     }
 
 

@@ -16,7 +16,7 @@ __all__ = ["CHECKED_AGAINST", "PATHS", "covered", "leaf_paths"]
 CHECKED_AGAINST = "1.30.3"
 
 PATHS: dict[str, frozenset[str]] = {
-    "base": frozenset({"profile", "defaultRevision", "base.validationURL"}),
+    "base": frozenset({"profile", "defaultRevision", "base.validationURL", "global.enableReaderRBAC"}),
     "istiod": frozenset(
         {
             "profile",
@@ -27,6 +27,7 @@ PATHS: dict[str, frozenset[str]] = {
             "global.externalIstiod",
             "global.configCluster",
             "global.remotePilotAddress",
+            "global.enableReaderRBAC",  # read by the reader-clusterrole templates (`dig`), not in values.yaml
             "istiodRemote.injectionPath",
             "istiodRemote.injectionURL",
             "base.validationURL",  # read by the chart's validatingwebhookconfiguration template

@@ -58,7 +58,7 @@ def base_values(
 
     `primary_address` is used only for a remote whose primary is reached by hostname.
     """
-    values: Values = {}
+    values: Values = {"global": {"enableReaderRBAC": False}}  # meshlib's own reader instead (plan.reader)
     if spec.istio.revision:
         values["defaultRevision"] = spec.istio.revision
     if not cluster.is_primary:
@@ -86,6 +86,7 @@ def istiod_values(
             "meshID": spec.mesh_id,
             "multiCluster": {"clusterName": cluster.name},
             "network": cluster.network,
+            "enableReaderRBAC": False,
         }
         if cluster.remotes:
             global_values["externalIstiod"] = True
@@ -107,6 +108,7 @@ def istiod_values(
         "network": cluster.network,
         "configCluster": True,
         "remotePilotAddress": primary_address,
+        "enableReaderRBAC": False,
     }
     if primary_address_is_hostname:
         # A hostname becomes an ExternalName Service the API server's webhook client refuses:

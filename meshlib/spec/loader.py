@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from meshlib.spec import rules
+from meshlib.spec.cluster_ca import cluster_ca_problems
 from meshlib.spec.defaults import clashes, fill_defaults
 from meshlib.spec.models import ClusterSpec, MeshSpec, ServiceSpec
 from meshlib.spec.problems import ConfigError, Problem, key_path
@@ -156,11 +157,12 @@ def load_spec() -> MeshSpec:
     }
     secret = {key for key in keys if pulumi.runtime.config.is_config_secret(key)}
     secret |= set(pulumi.runtime.config.get_config_secret_keys_env())
+    material = cluster_ca_problems(raw, secret)  # the CAs' PEMs: readable here, and only here
     try:
         spec = parse_spec(raw, pulumi.get_stack())
     except ConfigError as error:
-        raise ConfigError(_masked(error.problems, secret)) from None
-    problems = kubeconfig_problems(spec)
+        raise ConfigError(sorted({*_masked(error.problems, secret), *material})) from None
+    problems = kubeconfig_problems(spec) + material
     if problems:
         raise ConfigError(problems)
     return spec
@@ -246,6 +248,11 @@ def secret_keys(raw: Mapping[str, Any]) -> set[str]:
     root_ca = raw.get("rootCa")
     if isinstance(root_ca, Mapping):
         names.update(str(root_ca[k]) for k in ("certificate", "privateKey") if isinstance(root_ca.get(k), str))
+    cluster_cas = raw.get("clusterCas")
+    for entry in cluster_cas.values() if isinstance(cluster_cas, Mapping) else []:
+        if isinstance(entry, Mapping):
+            keys = ("certificate", "privateKey", "private_key", "chain", "root")
+            names.update(entry[k] for k in keys if isinstance(entry.get(k), str))
     clusters = raw.get("clusters")
     for cluster in clusters if isinstance(clusters, list) else []:
         kubeconfig = cluster.get("kubeconfig") if isinstance(cluster, Mapping) else None
@@ -261,6 +268,9 @@ def _secret_references(spec: MeshSpec) -> list[tuple[str, str]]:
             (key_path(("rootCa", "certificate")), spec.root_ca.certificate),
             (key_path(("rootCa", "privateKey")), spec.root_ca.private_key),
         ]
+    for owner, ca in (spec.cluster_cas or {}).items():
+        fields = {"certificate": ca.certificate, "privateKey": ca.private_key, "chain": ca.chain, "root": ca.root}
+        references += [(key_path(("clusterCas", owner, f)), name) for f, name in fields.items() if name is not None]
     for index, cluster in enumerate(spec.clusters):
         if cluster.kubeconfig is not None and cluster.kubeconfig.secret:
             references.append((key_path(("clusters", index, "kubeconfig", "secret")), cluster.kubeconfig.secret))

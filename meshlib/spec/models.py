@@ -18,6 +18,7 @@ __all__ = [
     "DEFAULT_ISTIO_VERSION",
     "ISTIO_CHART_REPOSITORY",
     "SUPPORTED_ISTIO_MINOR",
+    "ClusterCaSpec",
     "ClusterSpec",
     "IstioSpec",
     "KubeconfigSpec",
@@ -191,6 +192,29 @@ class RootCaSpec(_Model):
     private_key: Text = Field(description="Secret config key holding the root private key PEM.")
 
 
+class ClusterCaSpec(_Model):
+    """A cluster's CA from your own PKI (an entry of `mesh:clusterCas`): names of config keys in namespace `mesh`.
+
+    The root's private key stays with you: meshlib only installs what these keys hold.
+    """
+
+    certificate: Text = Field(
+        description="Config key holding the cluster's CA certificate PEM (`ca-cert.pem`): `CA:true`, `keyCertSign`."
+    )
+    private_key: Text = Field(
+        description="Secret config key (`pulumi config set --secret`) holding that certificate's private key PEM "
+        "(`ca-key.pem`), unencrypted."
+    )
+    chain: Text | None = Field(
+        None,
+        description="Config key holding the PEMs of the intermediates above the certificate, its issuer first, up "
+        "to but excluding the root; omit when the root signed the certificate directly.",
+    )
+    root: Text = Field(
+        description="Config key holding the root certificate PEM (`root-cert.pem`), the same root for every cluster."
+    )
+
+
 class ClusterSpec(_Model):
     """One Kubernetes cluster of the mesh (an item of `mesh:clusters`)."""
 
@@ -330,6 +354,12 @@ class MeshSpec(_Model):
         description="Admit only the other clusters' egress IPs to east-west gateways (loadBalancerSourceRanges) "
         "where all of them are known; the plan says which ports stay open to whom where they are not.",
     )
+    reader_token_generation: Count = Field(
+        0,
+        ge=0,
+        description="Bump to rotate every remote secret's token in one `pulumi up`: new tokens of the "
+        "`meshlib-reader` account, the remote secrets updated in place, the old tokens deleted (revoked).",
+    )
     root_ca: RootCaSpec | None = Field(None, description="Bring your own root CA; default one is generated.")
     networks: dict[DnsLabel, NetworkSpec] = Field(
         default_factory=dict, description="Per Istio network (by name, as in `clusters[].network`): its settings."
@@ -350,4 +380,9 @@ class MeshSpec(_Model):
         False,
         description="Pulumi runs inside the clusters' networks (a runner in the VPC), so an empty `adminCidrs` "
         "is intended; otherwise `pulumi up` refuses to create clusters that it could not reach.",
+    )
+    cluster_cas: dict[DnsLabel, ClusterCaSpec] | None = Field(
+        None,
+        description="Keep the root offline: per cluster (by name), the CA your PKI issued it, instead of `rootCa`; "
+        "every cluster needs one, and all must chain to the same root (docs/trust.md).",
     )

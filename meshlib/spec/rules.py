@@ -65,6 +65,7 @@ def check(spec: MeshSpec, stack: str | None = None) -> list[Problem]:
         *_network_settings(spec),
         *_cidrs(spec),
         *_services(spec),
+        *_cluster_cas(spec),
         *_cloud_names(spec, name_prefix(spec, stack)),
     ]
     return sorted(set(problems))
@@ -293,6 +294,29 @@ def _network_settings(spec: MeshSpec) -> Iterator[Problem]:
             yield Problem(_at("networks", network, "vpcCidr"), "only for an AWS network whose VPC meshlib creates")
         elif settings.vpc_cidr is not None and not 16 <= settings.vpc_cidr.prefixlen <= 26:
             yield Problem(_at("networks", network, "vpcCidr"), f"{settings.vpc_cidr} must be between /16 and /26")
+
+
+def _cluster_cas(spec: MeshSpec) -> Iterator[Problem]:
+    """`mesh:clusterCas` replaces `mesh:rootCa` and gives every cluster its CA, and only clusters of the mesh."""
+    if spec.cluster_cas is None:
+        return
+    if spec.root_ca is not None:
+        yield Problem(
+            _at("clusterCas"),
+            "give mesh:rootCa (meshlib issues each cluster's CA from your root) or mesh:clusterCas (your PKI "
+            "issues them and keeps the root), not both",
+        )
+    known = [c.name for c in spec.clusters]
+    missing = [name for name in known if name not in spec.cluster_cas]
+    if missing:
+        yield Problem(
+            _at("clusterCas"),
+            f"no entry for {', '.join(missing)}: every cluster needs its CA in `cacerts` (else its istiod signs "
+            "with a root of its own and cross-cluster mTLS fails)",
+        )
+    for name in spec.cluster_cas:
+        if name not in known:
+            yield Problem(_at("clusterCas", name), f"no cluster named {name!r}: one of {', '.join(known)}")
 
 
 def _cloud_names(spec: MeshSpec, prefix: str) -> Iterator[Problem]:

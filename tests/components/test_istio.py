@@ -256,7 +256,9 @@ def test_remote_secrets_hold_a_bearer_token_kubeconfig(mesh: tuple[MeshSpec, Run
         assert any(d.endswith(f"::mesh1-{watcher}-istio-namespace") for d in secret.dependencies)
 
 
-def test_reader_tokens_are_created_in_the_watched_cluster_after_its_base_chart(mesh: tuple[MeshSpec, Run]) -> None:
+def test_reader_tokens_are_created_in_the_watched_cluster_after_its_reader_account(
+    mesh: tuple[MeshSpec, Run],
+) -> None:
     spec, run = mesh
     tokens = [r for r in run.mocks.of_type("kubernetes:core/v1:Secret") if r.name.endswith("-reader-token")]
     reads = [r for r in run.mocks.of_type("kubernetes:core/v1:Secret") if r.name.endswith("-reader-token-read")]
@@ -267,12 +269,12 @@ def test_reader_tokens_are_created_in_the_watched_cluster_after_its_base_chart(m
     for token in tokens:
         watcher, watched = token.name.removeprefix("mesh1-").removesuffix("-reader-token").split("-watches-")
         assert token.provider_name == f"{watched}-k8s"
-        assert token.plain["metadata"]["name"] == f"istio-reader-token-{watcher}"  # one per watcher
+        assert token.plain["metadata"]["name"] == f"meshlib-reader-token-{watcher}"  # one per watcher
         assert token.plain["type"] == "kubernetes.io/service-account-token"
-        assert token.plain["metadata"]["annotations"] == {
-            "kubernetes.io/service-account.name": "istio-reader-service-account"
-        }
-        assert any(dep.endswith(f"::mesh1-{watched}-istio-base") for dep in token.dependencies)
+        assert token.plain["metadata"]["annotations"] == {"kubernetes.io/service-account.name": "meshlib-reader"}
+        # the account and its bindings first: the token controller deletes a token of a missing account
+        for part in ("account", "cluster-role-binding", "role-binding"):
+            assert any(dep.endswith(f"::mesh1-{watched}-reader-{part}") for dep in token.dependencies), part
 
 
 def test_one_root_of_trust_and_secret_keys(mesh: tuple[MeshSpec, Run]) -> None:
