@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 import yaml
 from cryptography import x509
@@ -24,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, Encoding, NoEncryption, PrivateFormat
 from cryptography.x509.oid import NameOID
 
+from meshlib.components.trust import ClusterCa, MeshTrust, MeshTrustArgs
 from meshlib.offline.program import PLACEHOLDER_PEM, plan_stack, resolve_stack
 from meshlib.plan.cluster_cas import given_cacerts, not_after
 from meshlib.spec import ConfigError, parse_spec
@@ -506,3 +508,10 @@ def test_the_fixture_pki_is_what_it_claims(pki: Pki) -> None:
         assert ca.cert.issuer == pki.enterprise.cert.subject
         constraints = ca.cert.extensions.get_extension_for_class(x509.BasicConstraints).value
         assert constraints.ca and constraints.path_length == 0
+
+
+def test_mesh_trust_refuses_a_cluster_without_its_ca(pki: Pki) -> None:
+    east = pki.clusters["east"]
+    given = {"east": ClusterCa(east.pem, east.key_pem, pki.root.pem, pki.enterprise.pem)}
+    with pytest.raises(pulumi.RunError, match="missing: central"):
+        run_program(lambda: MeshTrust("mesh1-trust", MeshTrustArgs(clusters=["east", "central"], cluster_cas=given)))
