@@ -79,7 +79,7 @@ def plan_document(stack: str, spec: MeshSpec, run: Run) -> dict[str, Any]:
         "stack": stack,
         "meshId": spec.mesh_id,
         "summary": _summary(spec, run),
-        "certificates": certificate_lifetimes([c.name for c in spec.clusters], spec.root_ca is None),
+        "certificates": certificate_lifetimes(spec),
         "resources": [
             {
                 "type": r.type,

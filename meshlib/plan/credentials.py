@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from meshlib.plan.reader import READER, reader_token_name
+from meshlib.spec.models import MeshSpec
 
 __all__ = [
     "CACERTS_SECRET",
@@ -82,12 +83,16 @@ def intermediate_profile(cluster: str) -> CertificateProfile:
     )
 
 
-def certificate_lifetimes(clusters: list[str], generated_root: bool = True) -> dict[str, str]:
+def certificate_lifetimes(spec: MeshSpec) -> dict[str, str]:
     """What the plan says of each CA certificate: its lifetime and when it renews."""
+    clusters = [cluster.name for cluster in spec.clusters]
+    if spec.cluster_cas:
+        issued = "issued by your PKI (mesh:clusterCas): its own expiry, renewed by you"
+        return {"root": "yours, kept offline (mesh:clusterCas)", **dict.fromkeys(clusters, issued)}
     root = root_profile()
     lifetimes = {
         "root": f"{root.validity_hours // 24} days from creation, renewed by hand (docs/trust.md)"
-        if generated_root
+        if spec.root_ca is None
         else "yours (mesh:rootCa): its own expiry"
     }
     for cluster in clusters:

@@ -8,10 +8,12 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from meshlib.spec.models import (
+    ClusterCaSpec,
     ClusterSpec,
     IstioSpec,
     KubeconfigSpec,
     MeshSpec,
+    NetworkSpec,
     NodesSpec,
     RootCaSpec,
     ServicePortSpec,
@@ -29,6 +31,8 @@ _SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("`mesh:services[]`", ServiceSpec),
     ("`mesh:services[].ports[]`", ServicePortSpec),
     ("`mesh:rootCa`", RootCaSpec),
+    ("`mesh:clusterCas.<cluster>`", ClusterCaSpec),
+    ("`mesh:networks.<network>`", NetworkSpec),
 ]
 
 
