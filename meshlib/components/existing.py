@@ -21,7 +21,7 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from meshlib.components.cluster import EastWestExposure, MeshCluster, child_opts
-from meshlib.spec.loader import default_kubeconfig_path
+from meshlib.spec.kubeconfigs import default_kubeconfig_path
 from meshlib.spec.models import ClusterSpec, is_ipv4
 from meshlib.spec.rules import network_of
 

@@ -8,8 +8,6 @@ listing all of them, before a single resource is registered.
 from __future__ import annotations
 
 import json
-import os
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -21,14 +19,14 @@ from pydantic import BaseModel, ValidationError
 from meshlib.spec import rules
 from meshlib.spec.cluster_ca import cluster_ca_problems
 from meshlib.spec.defaults import clashes, fill_defaults
-from meshlib.spec.models import ClusterSpec, MeshSpec, ServiceSpec
+from meshlib.spec.kubeconfigs import kubeconfig_problems
+from meshlib.spec.models import MeshSpec
 from meshlib.spec.problems import ConfigError, Problem, key_path
+from meshlib.spec.salvage import salvaged_problems
 
 __all__ = [
     "NAMESPACE",
     "ConfigError",
-    "default_kubeconfig_path",
-    "kubeconfig_problems",
     "load_spec",
     "load_spec_file",
     "parse_spec",
@@ -54,7 +52,8 @@ def parse_spec(raw: Mapping[str, Any], stack: str | None = None) -> MeshSpec:
     except ValidationError as error:
         # All problems in one pass: the cross-field rules still run on what parses.
         shape = sorted(set(_from_pydantic(error)))
-        raise ConfigError(sorted({*shape, *_salvaged_problems(model_input, raw, stack, shape)})) from None
+        salvaged = salvaged_problems(model_input, shape, lambda partial: _cross_field(partial, raw, stack))
+        raise ConfigError(sorted({*shape, *salvaged})) from None
     problems = _cross_field(spec, raw, stack)
     if problems:
         raise ConfigError(sorted(problems))
@@ -69,81 +68,6 @@ def _cross_field(spec: MeshSpec, raw: Mapping[str, Any], stack: str | None) -> l
         if name not in raw
     ]
     return problems
-
-
-_LISTS: dict[str, type[BaseModel]] = {"clusters": ClusterSpec, "services": ServiceSpec}
-_ITEM_KEY = re.compile(r"mesh:(clusters|services)\[(\d+)\]")
-
-
-def _salvaged_problems(
-    model_input: Mapping[str, Any], raw: Mapping[str, Any], stack: str | None, shape: list[Problem]
-) -> list[Problem]:
-    """Cross-field problems of the parts that parse, keyed as in the config.
-
-    Clusters and services that do not parse are left out, and so is every other key with a
-    shape problem (a required one: the rules do not run). Rule problems about what was left out
-    (its key, or a left-out cluster's name) would only repeat the shape problem, so they are dropped.
-    """
-    salvage = {key: value for key, value in model_input.items() if key not in _LISTS}
-    broken = {problem.key.split(".")[0].split("[")[0].removeprefix("mesh:") for problem in shape}
-    for key in broken - set(_LISTS):
-        salvage.pop(key, None)
-    positions: dict[str, list[int]] = {}
-    left_out: set[str] = set()
-    for key, model in _LISTS.items():
-        items = model_input.get(key)
-        if not isinstance(items, list):
-            continue
-        kept = []
-        for index, item in enumerate(items):
-            usable = _usable(model, item)
-            if usable is None:
-                name = item.get("name") if isinstance(item, Mapping) else None
-                left_out.add(str(name))
-                continue
-            kept.append(usable)
-            positions.setdefault(key, []).append(index)
-        salvage[key] = kept
-    placeholder = "meshId" in broken
-    if placeholder:
-        salvage["meshId"] = "x"
-    try:
-        spec = MeshSpec.model_validate(salvage)
-    except ValidationError:
-        return []  # a required key is broken: its shape problem is all there is to say
-
-    def original(match: re.Match[str]) -> str:
-        return f"mesh:{match[1]}[{positions[match[1]][int(match[2])]}]"
-
-    found = []
-    for problem in _cross_field(spec, raw, stack):
-        key, message = _ITEM_KEY.sub(original, problem.key), _ITEM_KEY.sub(original, problem.message)
-        if any(key.startswith(p.key) or p.key.startswith(key) for p in shape):
-            continue
-        if any(f"{name!r}" in message for name in left_out) or (placeholder and "namePrefix" in message):
-            continue
-        found.append(Problem(key, message))
-    return found
-
-
-def _usable(model: type[BaseModel], item: Any) -> Any:
-    """`item` if it parses, or with its broken optional fields left out, else None."""
-    try:
-        model.model_validate(item)
-        return item
-    except ValidationError as error:
-        if not isinstance(item, Mapping):
-            return None
-        broken = {str(entry["loc"][0]) for entry in error.errors() if entry["loc"]}
-        required = {field.alias or name for name, field in model.model_fields.items() if field.is_required()}
-        if broken & required:
-            return None
-        trimmed = {key: value for key, value in item.items() if key not in broken}
-    try:
-        model.model_validate(trimmed)
-    except ValidationError:
-        return None
-    return trimmed
 
 
 def load_spec() -> MeshSpec:
@@ -166,42 +90,6 @@ def load_spec() -> MeshSpec:
     if problems:
         raise ConfigError(problems)
     return spec
-
-
-def kubeconfig_problems(spec: MeshSpec) -> list[Problem]:
-    """Adopted clusters whose kubeconfig file or context does not resolve on this machine.
-
-    Checked when a stack is deployed (not for offline plans), before any resource registers.
-    Secret kubeconfigs are checked by the component, which alone may read them.
-    """
-    problems = []
-    for index, cluster in enumerate(spec.clusters):
-        settings = cluster.kubeconfig
-        if settings is None or settings.secret:
-            continue
-        key = key_path(("clusters", index, "kubeconfig"))
-        path = Path(os.path.expanduser(settings.path or default_kubeconfig_path(os.environ, "~")))
-        try:
-            document = yaml.safe_load(path.read_text())
-        except (OSError, yaml.YAMLError) as error:
-            problems.append(Problem(f"{key}.path", f"cannot read a kubeconfig at {path} ({error.__class__.__name__})"))
-            continue
-        contexts = [c.get("name") for c in (document or {}).get("contexts") or [] if isinstance(c, dict)]
-        wanted = settings.context or (document or {}).get("current-context")
-        if wanted not in contexts:
-            problems.append(
-                Problem(
-                    f"{key}.context",
-                    f"no context {wanted!r} in {path}: one of {', '.join(map(str, contexts)) or '(none)'}",
-                )
-            )
-    return problems
-
-
-def default_kubeconfig_path(environ: Mapping[str, str], home: str) -> str:
-    """Where kubectl looks: the first entry of `$KUBECONFIG`, else `~/.kube/config`."""
-    entries = [entry for entry in environ.get("KUBECONFIG", "").split(os.pathsep) if entry]
-    return entries[0] if entries else os.path.join(home, ".kube", "config")
 
 
 def _masked(problems: tuple[Problem, ...], secret: set[str]) -> list[Problem]:
