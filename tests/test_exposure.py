@@ -16,7 +16,7 @@ from meshlib.plan import plan_mesh
 from meshlib.spec import parse_spec
 from tests.mocks import Run, fake_ip
 from tests.test_failure import run_config
-from tests.test_lifecycle import base
+from tests.test_lifecycle import base, primary_remote
 from tests.validators import validate_istio
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -64,18 +64,7 @@ def test_a_gateway_whose_peer_is_adopted_stays_open_and_the_plan_says_so() -> No
 
 
 def test_a_primary_exposing_istiod_to_a_remote_whose_api_server_egress_is_unknown_stays_open() -> None:
-    spec = parse_spec(
-        {
-            "meshId": "mesh1",
-            "mode": "primary-remote",
-            "adminCidrs": ["203.0.113.7/32"],
-            "clusters": [
-                {"name": "hub", "cloud": "gcp", "project": "p", "region": "europe-west1", "role": "primary"},
-                {"name": "spoke", "cloud": "aws", "region": "eu-west-1", "role": "remote", "primary": "hub"},
-            ],
-        },
-        stack="test",
-    )
+    spec = parse_spec({key.removeprefix("mesh:"): value for key, value in primary_remote().items()}, stack="test")
     plan = plan_mesh(spec)
     known = {"hub": True, "spoke": True}
     assert plan.gateway_exposure("hub", known, {"hub": False, "spoke": False}) == (

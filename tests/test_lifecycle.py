@@ -66,6 +66,19 @@ def base() -> dict[str, Any]:
     }
 
 
+def primary_remote() -> dict[str, Any]:
+    """A GKE primary controlling an EKS remote on its own network."""
+    return {
+        "mesh:meshId": "mesh1",
+        "mesh:mode": "primary-remote",
+        "mesh:adminCidrs": ["203.0.113.7/32"],
+        "mesh:clusters": [
+            {"name": "hub", "cloud": "gcp", "project": "p", "region": "europe-west1", "role": "primary"},
+            {"name": "spoke", "cloud": "aws", "region": "eu-west-1", "role": "remote", "primary": "hub"},
+        ],
+    }
+
+
 def cluster(config: dict[str, Any], name: str) -> dict[str, Any]:
     return next(c for c in config["mesh:clusters"] if c["name"] == name)
 

@@ -16,24 +16,12 @@ import pytest
 from meshlib.offline.replacements import changes
 from tests.mocks import Run
 from tests.test_failure import run_config
-from tests.test_lifecycle import base
+from tests.test_lifecycle import base, primary_remote
 from tests.validators import validate_core
 
 CLUSTER_ROLE = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole"
 ROLE = "kubernetes:rbac.authorization.k8s.io/v1:Role"
 READ = {"list", "watch"}
-
-
-def primary_remote() -> dict[str, Any]:
-    return {
-        "mesh:meshId": "mesh1",
-        "mesh:mode": "primary-remote",
-        "mesh:adminCidrs": ["203.0.113.7/32"],
-        "mesh:clusters": [
-            {"name": "hub", "cloud": "gcp", "project": "p", "region": "europe-west1", "role": "primary"},
-            {"name": "spoke", "cloud": "aws", "region": "eu-west-1", "role": "remote", "primary": "hub"},
-        ],
-    }
 
 
 @pytest.fixture(scope="module")
