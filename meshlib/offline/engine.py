@@ -74,6 +74,10 @@ class Registered:
     protect: bool = False
     delete_before_replace: bool = False
     ignore_changes: tuple[str, ...] = ()
+    read: bool = False
+    """Read from the cloud (`Resource.get`), not managed: `pulumi preview` shows it as a read."""
+    property_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Per top-level input, the URNs of the resources its value came from."""
 
     @property
     def parent_name(self) -> str:
@@ -187,10 +191,10 @@ class _RecordingMonitor(MockMonitor):
 
     def ReadResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method's name
         response = super().ReadResource(request)  # type: ignore[no-untyped-call]
-        self._complete(request, response.urn, custom=True)
+        self._complete(request, response.urn, custom=True, read=True)
         return response
 
-    def _complete(self, request: Any, urn: str, custom: bool) -> None:
+    def _complete(self, request: Any, urn: str, custom: bool, read: bool = False) -> None:
         with self.lock:  # registrations run on several threads: find this one by type and name
             registered = next(
                 r
@@ -202,6 +206,10 @@ class _RecordingMonitor(MockMonitor):
             registered.dependencies = tuple(request.dependencies)
             registered.additional_secret_outputs = tuple(request.additionalSecretOutputs)
             registered.custom = custom
+            registered.read = read
+            registered.property_dependencies = {
+                key: tuple(value.urns) for key, value in getattr(request, "propertyDependencies", {}).items()
+            }
             registered.protect = bool(getattr(request, "protect", False))
             registered.delete_before_replace = bool(getattr(request, "deleteBeforeReplace", False))
             registered.ignore_changes = tuple(getattr(request, "ignoreChanges", ()))
