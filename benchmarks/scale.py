@@ -13,6 +13,16 @@ outputs into values (kubeconfigs, CIDR lists), with `tests.fakes` answering as t
 
 Each size runs in a fresh subprocess, so its peak RSS is its own.
 
+The baseline ("SDK alone"): in another fresh subprocess, the same engine (`run_program`,
+`MeshMocks` with the offline invokes, preview mode) runs a program that registers as many
+plain resources as the mesh did, in the same tree: every component the mesh registered
+becomes a bare `ComponentResource` that creates its children in its `__init__`, every
+custom resource a `pulumi.CustomResource` of the same type with a few inputs (a name,
+labels, a small spec and one output of the resource registered before it in the same
+component), the same explicit providers (`pulumi.ProviderResource`) and the same reads.
+The ratio meshlib / baseline is what meshlib's own code (spec, plan, typed provider SDK
+classes, Output wiring) costs on top of what any program of that size pays the SDK.
+
     .venv/bin/python benchmarks/scale.py                 # the table
     .venv/bin/python benchmarks/scale.py --deployed      # the same with computed outputs
     .venv/bin/python benchmarks/scale.py --profile 32 multi-primary   # cProfile of one run
@@ -33,8 +43,10 @@ import pstats
 import re
 import resource
 import runpy
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -120,7 +132,122 @@ def _run(size: int, mode: str, deployed: bool) -> Any:
     )
 
 
-def run_once(size: int, mode: str, deployed: bool, profile: bool = False) -> dict[str, Any]:
+def _shape(resources: list[Any]) -> list[list[Any]]:
+    """The registration tree of a run: [urn, type, custom, parent urn, provider urn, read] per resource."""
+    return [
+        [r.urn, r.type, r.custom, r.parent, r.provider.rsplit("::", 1)[0] if r.provider else "", r.read]
+        for r in resources
+    ]
+
+
+def _baseline_program(shape: list[list[Any]]) -> None:
+    """A program registering `shape` with bare SDK classes: the "SDK alone" cost of that many resources."""
+    import pulumi
+
+    by_urn = {entry[0]: entry for entry in shape}
+    by_parent: dict[str, list[list[Any]]] = {}
+    for entry in shape:
+        by_parent.setdefault(entry[3] if entry[3] in by_urn else "", []).append(entry)
+    made: dict[str, pulumi.Resource] = {}
+
+    def create(entry: list[Any], parent: pulumi.Resource | None, previous: pulumi.Output[Any] | None) -> None:
+        urn, type_, custom, _, provider_urn, read = entry
+        name = urn.split("::")[-1]
+        if urn in made:  # a provider another branch needed first
+            return
+        if not custom:
+            made[urn] = Component(type_, name, urn, pulumi.ResourceOptions(parent=parent))
+            return
+        provider = None
+        if provider_urn:
+            if provider_urn not in made:
+                create(by_urn[provider_urn], None, None)
+            provider = made[provider_urn]
+        opts = pulumi.ResourceOptions(parent=parent, provider=provider, id=f"{name}-id" if read else None)  # type: ignore[arg-type]
+        if type_.startswith("pulumi:providers:"):
+            made[urn] = pulumi.ProviderResource(
+                type_.split(":")[-1], name, {"context": name, "namespace": "default"}, opts
+            )
+            return
+        props: dict[str, Any] = {
+            "name": name,
+            "labels": {"app.kubernetes.io/name": name, "mesh": "bench"},
+            "spec": {"port": 8080, "protocol": "HTTP", "enabled": True},
+        }
+        if previous is not None:
+            props["ref"] = previous
+        made[urn] = pulumi.CustomResource(type_, name, props, opts)
+
+    def children(urn: str, parent: pulumi.Resource | None) -> None:
+        previous: pulumi.Output[Any] | None = None
+        for entry in by_parent.get(urn, []):
+            create(entry, parent, previous)
+            resource = made[entry[0]]
+            if isinstance(resource, pulumi.CustomResource):
+                previous = resource.id
+
+    class Component(pulumi.ComponentResource):
+        def __init__(self, type_: str, name: str, urn: str, opts: pulumi.ResourceOptions) -> None:
+            super().__init__(type_, name, None, opts)
+            children(urn, self)
+            self.register_outputs({})
+
+    children("", None)
+
+
+def _run_baseline(shape: list[list[Any]]) -> Any:
+    from meshlib.offline.engine import MeshMocks, run_program
+    from meshlib.offline.invokes import offline_invoke
+
+    return run_program(
+        lambda: _baseline_program(shape),
+        preview=True,
+        config=mesh_config(2, "multi-primary"),
+        mocks=MeshMocks(invoke=offline_invoke),
+        stack="bench",
+    )
+
+
+def baseline_once(shape_file: str) -> dict[str, Any]:
+    """The baseline for a shape (`_shape` of a mesh run), timed as `run_once` times the mesh."""
+    sys.path.insert(0, str(ROOT))
+    shape = json.loads(Path(shape_file).read_text())
+    start = time.perf_counter()
+    _run_baseline(_warmup_shape(shape))
+    warmup = time.perf_counter() - start
+    gc.collect()
+    start = time.perf_counter()
+    run = _run_baseline(shape)
+    seconds = time.perf_counter() - start
+    resources = len(run.resources)
+    del run
+    gc.collect()
+    gc.disable()
+    start = time.perf_counter()
+    _run_baseline(shape)
+    seconds_gc_off = time.perf_counter() - start
+    gc.enable()
+    return {"resources": resources, "seconds": seconds, "seconds_gc_off": seconds_gc_off, "warmup_seconds": warmup}
+
+
+def _warmup_shape(shape: list[list[Any]], size: int = 130) -> list[list[Any]]:
+    """The first `size` registrations of `shape` whose parent and provider are in it too."""
+    kept: list[list[Any]] = []
+    urns: set[str] = set()
+    for entry in shape:
+        if (not entry[3] or entry[3] in urns or "pulumi:pulumi:Stack" in entry[3]) and (
+            not entry[4] or entry[4] in urns
+        ):
+            kept.append(entry)
+            urns.add(entry[0])
+        if len(kept) >= size:
+            break
+    return kept
+
+
+def run_once(
+    size: int, mode: str, deployed: bool, profile: bool = False, shape_out: str | None = None
+) -> dict[str, Any]:
     """Plan a mesh of `size` clusters once (after a 2-cluster warm-up run); figures as a dict.
 
     The warm-up pays the one-time costs (the cloud SDKs import their resource modules
@@ -158,6 +285,8 @@ def run_once(size: int, mode: str, deployed: bool, profile: bool = False) -> dic
         "peak_rss_mib": peak,
         "kinds": dict(sorted(kinds.items())),
     }
+    if shape_out:
+        Path(shape_out).write_text(json.dumps(_shape(run.resources)))
     if profiler:
         out = io.StringIO()
         stats = pstats.Stats(profiler, stream=out)
@@ -175,14 +304,42 @@ def run_once(size: int, mode: str, deployed: bool, profile: bool = False) -> dic
     return figures
 
 
-def measure(size: int, mode: str, deployed: bool) -> dict[str, Any]:
-    """`run_once` in a fresh interpreter (honest peak RSS, no warm caches)."""
-    command = [sys.executable, __file__, "--one", str(size), mode] + (["--deployed"] if deployed else [])
+def _subprocess(arguments: list[str], what: str) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, __file__, *arguments], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
     if done.returncode != 0:
-        raise SystemExit(f"{size} clusters, {mode}: failed\n{done.stderr[-4000:]}")
+        raise SystemExit(f"{what}: failed\n{done.stderr[-4000:]}")
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def measure(size: int, mode: str, deployed: bool, repeat: int = 1) -> dict[str, Any]:
+    """`run_once` in a fresh interpreter (honest peak RSS, no warm caches), then the baseline in another.
+
+    With `repeat` > 1, the pair runs that many times (mesh, baseline, mesh, baseline...) and every
+    time is the median; `ratio` is the median of the per-pair ratios.
+    """
+    runs: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as scratch:
+        shape = str(Path(scratch) / "shape.json")
+        for _ in range(repeat):
+            one = _subprocess(
+                ["--one", str(size), mode, "--shape-out", shape] + (["--deployed"] if deployed else []),
+                f"{size} clusters, {mode}",
+            )
+            one["baseline"] = _subprocess(["--baseline", shape], f"baseline of {size} clusters, {mode}")
+            one["ratio"] = one["seconds"] / one["baseline"]["seconds"]
+            runs.append(one)
+    figures = dict(runs[len(runs) // 2])
+    for key in ("seconds", "seconds_gc_off", "warmup_seconds", "ratio", "peak_rss_mib"):
+        figures[key] = statistics.median(r[key] for r in runs)
+    figures["baseline"] = {
+        key: statistics.median(r["baseline"][key] for r in runs) for key in ("seconds", "seconds_gc_off")
+    } | {"resources": runs[0]["baseline"]["resources"]}
+    figures["ratios"] = [r["ratio"] for r in runs]
+    figures["repeat"] = repeat
+    return figures
 
 
 def _short(kind: str) -> str:
@@ -203,17 +360,23 @@ def report(results: list[dict[str, Any]], deployed: bool) -> None:
     print()
     print(
         "| mode | clusters | resources | remote-secret resources (secrets) | other resources per cluster "
-        "| seconds | ms per resource | seconds, GC off | cold start s | peak RSS MiB (before run) |"
+        "| seconds | ms per resource | seconds, GC off | cold start s | peak RSS MiB (before run) "
+        "| baseline s (GC off) | baseline ms per resource | meshlib / baseline |"
     )
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in results:
         print(
             f"| {r['mode']} | {r['size']} | {r['resources']} | {r['remote_secret_resources']} ({r['remote_secrets']}) "
             f"| {r['per_cluster_other']:.1f} | {r['seconds']:.2f} | {1000 * r['seconds'] / r['resources']:.2f} "
             f"| {r['seconds_gc_off']:.2f} | {r['warmup_seconds']:.1f} "
-            f"| {r['peak_rss_mib']:.0f} ({r['rss_before_mib']:.0f}) |"
+            f"| {r['peak_rss_mib']:.0f} ({r['rss_before_mib']:.0f}) "
+            f"| {r['baseline']['seconds']:.2f} ({r['baseline']['seconds_gc_off']:.2f}) "
+            f"| {1000 * r['baseline']['seconds'] / r['baseline']['resources']:.2f} "
+            f"| {r['ratio']:.2f} ({', '.join(f'{x:.2f}' for x in r['ratios'])}) |"
         )
-    for mode in MODES:
+    print()
+    print(f"Medians of {results[0]['repeat']} run(s) per size; in parentheses, the ratio of each run.")
+    for mode in dict.fromkeys(r["mode"] for r in results):
         rows = [r for r in results if r["mode"] == mode]
         kinds = sorted({k for r in rows for k in r["kinds"]})
         print()
@@ -239,9 +402,16 @@ def main() -> None:
     parser.add_argument("--one", nargs=2, metavar=("SIZE", "MODE"), help="run one size in this process, print JSON")
     parser.add_argument("--profile", nargs=2, metavar=("SIZE", "MODE"), help="cProfile one run and print the top")
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="comma-separated cluster counts")
+    parser.add_argument("--modes", default=",".join(MODES), help="comma-separated modes")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per size (medians are reported)")
+    parser.add_argument("--shape-out", help="with --one: write the registration tree (for --baseline) here")
+    parser.add_argument("--baseline", metavar="SHAPE", help="run the SDK-alone baseline of a tree, print JSON")
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(run_once(int(args.one[0]), args.one[1], args.deployed)))
+        print(json.dumps(run_once(int(args.one[0]), args.one[1], args.deployed, shape_out=args.shape_out)))
+        return
+    if args.baseline:
+        print(json.dumps(baseline_once(args.baseline)))
         return
     if args.profile:
         figures = run_once(int(args.profile[0]), args.profile[1], args.deployed, profile=True)
@@ -249,7 +419,8 @@ def main() -> None:
         print(figures["profile"])
         return
     sizes = [int(size) for size in args.sizes.split(",")]
-    results = [measure(size, mode, args.deployed) for mode in MODES for size in sizes]
+    modes = args.modes.split(",")
+    results = [measure(size, mode, args.deployed, args.repeat) for mode in modes for size in sizes]
     report(results, args.deployed)
 
 

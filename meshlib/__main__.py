@@ -1,6 +1,6 @@
 """`python -m meshlib`: offline plans and diffs of a stack, and the config reference.
 
-    python -m meshlib plan [--stack NAME | PATH] [--format text|json|yaml|mermaid] [--out DIR]
+    python -m meshlib plan [--stack NAME | PATH] [--format text|json|yaml|mermaid|svg] [--out DIR]
     python -m meshlib diff OLD.json NEW.json
     python -m meshlib diff --base REF [--stack NAME] [--markdown]
     python -m meshlib reference [--out FILE]
@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -24,6 +25,7 @@ from typing import Any
 import pulumi
 import yaml
 
+from meshlib.offline import svg
 from meshlib.offline.diff import diff_plans, render_diff
 from meshlib.offline.program import OfflineStack, find_project, plan_stack, resolve_stack
 from meshlib.offline.render import (
@@ -53,6 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, subprocess.CalledProcessError) as error:
         print(f"meshlib: {error}", file=sys.stderr)
         return EXIT_ERROR
+    except json.JSONDecodeError as error:
+        print(f"meshlib: a plan file is not JSON ({error}); make one with `plan --format json`", file=sys.stderr)
+        return EXIT_ERROR
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -61,7 +66,13 @@ def _parser() -> argparse.ArgumentParser:
 
     plan = commands.add_parser("plan", help="plan a stack offline")
     plan.add_argument("--stack", default=DEFAULT_STACK, help=f"stack name or config file (default {DEFAULT_STACK})")
-    plan.add_argument("--format", choices=["text", "json", "yaml", "mermaid"], default="text")
+    plan.add_argument(
+        "--format",
+        choices=["text", "json", "yaml", "mermaid", "svg"],
+        default="text",
+        help="text: resources, Helm values, Istio resources; json: for diff; yaml: values and manifests by "
+        "cluster; mermaid/svg: the traffic diagram (svg needs the Mermaid CLI, mmdc)",
+    )
     plan.add_argument("--out", type=Path, help="also write every format into this directory")
     plan.set_defaults(run=_plan)
 
@@ -70,6 +81,9 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("--base", help="plan the stack at this git revision and compare with the working tree")
     diff.add_argument("--stack", default=DEFAULT_STACK, help="the stack to compare with --base")
     diff.add_argument("--markdown", action="store_true", help="render for a pull-request comment")
+    diff.add_argument(
+        "--format", choices=["text", "json"], default="text", help="text (as `pulumi preview --diff`) or JSON for tools"
+    )
     diff.set_defaults(run=_diff)
 
     reference = commands.add_parser("reference", help="print the config reference (Markdown)")
@@ -80,7 +94,16 @@ def _parser() -> argparse.ArgumentParser:
 
 def _plan(args: argparse.Namespace) -> int:
     stack = resolve_stack(args.stack, Path.cwd())
+    if args.format == "svg" and not shutil.which("mmdc"):  # say so before planning
+        print(f"meshlib: {svg.INSTALL_HINT}", file=sys.stderr)
+        return EXIT_ERROR
     document, outputs = _planned(stack)
+    if args.format == "svg":
+        try:
+            outputs["svg"] = svg.render_svg(outputs["mermaid"])
+        except svg.SvgUnavailable as error:
+            print(f"meshlib: {error}", file=sys.stderr)
+            return EXIT_ERROR
     print(outputs[args.format], end="")
     if args.out:
         _write_all(args.out, outputs)
@@ -118,7 +141,13 @@ def _planned(stack: OfflineStack) -> tuple[dict[str, Any], dict[str, str]]:
     outputs = {
         "text": text,
         "json": json.dumps(document, indent=2, sort_keys=True) + "\n",
-        "yaml": yaml_documents(values) + "".join(yaml_documents(found) for found in manifests.values()),
+        "yaml": "# Helm releases (values as meshlib sets them)\n"
+        + yaml_documents(values)
+        + "".join(
+            f"# Istio resources of cluster {cluster}: `kubectl --context <{cluster}> apply -f -` takes this group\n"
+            + yaml_documents(found)
+            for cluster, found in manifests.items()
+        ),
         "mermaid": mermaid(spec),
     }
     return document, outputs
@@ -126,7 +155,7 @@ def _planned(stack: OfflineStack) -> tuple[dict[str, Any], dict[str, str]]:
 
 def _write_all(directory: Path, outputs: dict[str, str]) -> None:
     directory.mkdir(parents=True, exist_ok=True)
-    names = {"text": "plan.txt", "json": "plan.json", "yaml": "plan.yaml", "mermaid": "mesh.mmd"}
+    names = {"text": "plan.txt", "json": "plan.json", "yaml": "plan.yaml", "mermaid": "mesh.mmd", "svg": "mesh.svg"}
     for key, content in outputs.items():
         (directory / names[key]).write_text(content)
 
@@ -135,6 +164,7 @@ def _diff(args: argparse.Namespace) -> int:
     if args.base:
         if args.plans:
             raise FileNotFoundError("give either two plan files or --base, not both")
+        _check_revision(args.base)  # before planning anything: a typo'd ref fails at once, with git's words
         new, _ = _planned(resolve_stack(args.stack, Path.cwd()))
         old = _plan_at_revision(args.base, args.stack)
         title = f"stack {args.stack}: {args.base} -> working tree"
@@ -144,8 +174,26 @@ def _diff(args: argparse.Namespace) -> int:
         old, new = (json.loads(path.read_text()) for path in args.plans)
         title = f"{args.plans[0]} -> {args.plans[1]}"
     result = diff_plans(old, new)
-    print(render_diff(result, title, markdown=args.markdown), end="")
+    if args.format == "json":
+        print(json.dumps({"title": title, **result.as_json()}, indent=2, sort_keys=True))
+    else:
+        print(render_diff(result, title, markdown=args.markdown), end="")
     return 0 if result.empty else EXIT_CHANGED
+
+
+def _check_revision(revision: str) -> None:
+    found = subprocess.run(
+        ["git", "-C", str(find_project(Path.cwd())), "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"],
+        capture_output=True,
+        text=True,
+    )
+    if found.returncode != 0:
+        shown = subprocess.run(
+            ["git", "-C", str(find_project(Path.cwd())), "rev-parse", "--verify", revision],
+            capture_output=True,
+            text=True,
+        )
+        raise FileNotFoundError(shown.stderr.strip() or f"{revision!r} is not a git revision here")
 
 
 def _plan_at_revision(revision: str, stack: str) -> dict[str, Any]:

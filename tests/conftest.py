@@ -1,4 +1,8 @@
-"""Shared fixtures: the stacks shipped in `stacks/`."""
+"""Shared fixtures: the test stacks in `tests/fixtures/`, and the stacks shipped in `stacks/`.
+
+The shipped stacks are examples users edit: only `tests/test_shipped_stacks.py` reads them.
+Every test that needs fixed inputs reads the copies in `tests/fixtures/` instead.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,17 @@ import pytest
 from meshlib.spec import MeshSpec, load_spec_file
 
 ROOT = Path(__file__).resolve().parent.parent
-STACKS = sorted((ROOT / "stacks").glob("Pulumi.*.yaml"))
+FIXTURES = ROOT / "tests" / "fixtures"
+SHIPPED_STACKS = sorted((ROOT / "stacks").glob("Pulumi.*.yaml"))
+
+
+def fixture_stack(name: str) -> Path:
+    """The fixed test stack `tests/fixtures/Pulumi.<name>.yaml`."""
+    return FIXTURES / f"Pulumi.{name}.yaml"
+
+
+# The test stacks every topology test runs on (golden files in tests/golden/ are generated from these).
+STACKS = [fixture_stack(name) for name in ("existing", "multi-primary", "primary-remote")]
 
 
 def stack_name(path: Path) -> str:
@@ -22,5 +36,5 @@ def stack_file(request: pytest.FixtureRequest) -> Path:
 
 
 def example(name: str) -> MeshSpec:
-    """The validated spec of `stacks/Pulumi.<name>.yaml`."""
-    return load_spec_file(ROOT / "stacks" / f"Pulumi.{name}.yaml")
+    """The validated spec of the test stack `tests/fixtures/Pulumi.<name>.yaml`."""
+    return load_spec_file(fixture_stack(name))

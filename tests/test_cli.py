@@ -14,9 +14,11 @@ import pytest
 import yaml
 
 from meshlib.__main__ import main
+from meshlib.plan import plan_mesh
 from meshlib.spec import load_spec_file
 from meshlib.spec.reference import config_reference
-from tests.conftest import ROOT, STACKS, stack_name
+from tests.conftest import ROOT, STACKS, fixture_stack, stack_name
+from tests.mermaid import read_flowchart
 from tests.validators import validate_istio
 
 FORMATS = ["text", "json", "yaml", "mermaid"]
@@ -76,39 +78,67 @@ def test_yaml_manifests_pass_istios_schema(stack: Path, planned: dict[str, Path]
         validate_istio(manifest)
 
 
-def mermaid_nodes(text: str) -> dict[str, str]:
-    """Node id -> label of a Mermaid flowchart; fails on anything a flowchart does not allow."""
-    lines = text.strip().splitlines()
-    assert lines[0] == "flowchart LR"
-    nodes: dict[str, str] = {}
-    depth = 0
-    node = re.compile(r'^(\w+)(\["[^"]*"\]|\(\["[^"]*"\]\)|\{\{"[^"]*"\}\}|\[/"[^"]*"/\])$')
-    edge = re.compile(r"^(\w+) (---|-->|==>|-\.->)(\|[^|]+\|)? (\w+)$")
-    for raw in lines[1:]:
-        line = raw.strip()
-        if line.startswith("subgraph "):
-            depth += 1
-            assert re.match(r'^subgraph \w+\["[^"]+"\]$', line), line
-        elif line == "end":
-            depth -= 1
-            assert depth >= 0
-        elif match := node.match(line):
-            assert match[1] not in nodes, f"node {match[1]} defined twice"
-            nodes[match[1]] = match[2]
-        elif match := edge.match(line):
-            assert match[1] in nodes and match[4] in nodes, line
-        else:
-            raise AssertionError(f"not a flowchart statement: {line!r}")
-    assert depth == 0
-    return nodes
+CLOUD_LABELS = {"aws": "AWS (EKS)", "gcp": "Google Cloud (GKE)", "existing": "Adopted clusters"}
+DRAWN_EDGES = {  # the traffic of each shipped stack, exactly
+    "existing": [
+        ("c_kind_a", "-->", "15443", "gw_kind_b"),
+        ("gw_kind_b", "-->", "5000", "svc_kind_b_sample_helloworld"),
+        ("c_kind_a", "-.->", "watches", "c_kind_b"),
+        ("c_kind_b", "-.->", "watches", "c_kind_a"),
+    ],
+    "multi-primary": [
+        ("c_east", "-->", "15443", "gw_central"),
+        ("gw_central", "-->", "9080", "svc_central_default_reviews"),
+        ("c_east", "-.->", "watches", "c_central"),
+        ("c_central", "-.->", "watches", "c_east"),
+    ],
+    "primary-remote": [
+        ("c_spoke", "==>", "15012/15017", "gw_hub"),
+        ("gw_hub", "==>", "istiod", "c_hub"),
+        ("c_hub", "-.->", "watches", "c_spoke"),
+    ],
+}
 
 
 @pytest.mark.parametrize("stack", STACKS, ids=stack_name)
-def test_mermaid_is_a_flowchart_with_one_node_per_cluster(stack: Path, planned: dict[str, Path]) -> None:
-    nodes = mermaid_nodes((planned[stack_name(stack)] / "mesh.mmd").read_text())
+def test_mermaid_draws_the_traffic_in_cloud_and_network_groups(stack: Path, planned: dict[str, Path]) -> None:
+    chart = read_flowchart((planned[stack_name(stack)] / "mesh.mmd").read_text())
     spec = load_spec_file(stack)
-    cluster_nodes = {node for node, label in nodes.items() if "primary (istiod)" in label or "remote" in label}
-    assert cluster_nodes == {c.name.replace("-", "_") for c in spec.clusters}
+    plan = plan_mesh(spec)
+
+    def node(kind: str, *names: str) -> str:
+        return "_".join((kind, *names)).replace("-", "_")
+
+    assert chart.edges == DRAWN_EDGES[stack_name(stack)]
+    clouds = {g: label for g, label in chart.groups.items() if g not in chart.parent}
+    assert sorted(clouds.values()) == sorted({CLOUD_LABELS[c.cloud] for c in plan.clusters})
+    networks = {(chart.groups[chart.parent[g]], label) for g, label in chart.groups.items() if g in chart.parent}
+    assert len(networks) == len(chart.groups) - len(clouds)  # one group per network of a cloud
+    assert networks == {(CLOUD_LABELS[c.cloud], f"network {c.network}") for c in plan.clusters}
+    assert {n for n in chart.nodes if n.startswith("c_")} == {node("c", c.name) for c in plan.clusters}
+    for cluster in plan.clusters:
+        group = chart.parent[node("c", cluster.name)]
+        assert chart.groups[group] == f"network {cluster.network}"
+        assert chart.groups[chart.parent[group]] == CLOUD_LABELS[cluster.cloud]
+        assert chart.nodes[node("c", cluster.name)].startswith(f"{cluster.name}<br/>")
+        assert chart.classes[node("c", cluster.name)] == cluster.role
+        if cluster.east_west_gateway:
+            assert chart.parent[node("gw", cluster.name)] == group  # in its cluster's network group
+    assert chart.edges_labelled("15443") == {
+        (node("c", consumer), node("gw", service.cluster))
+        for service in spec.services
+        for consumer in service.consumers
+    }
+    for service in spec.services:
+        target = node("svc", service.cluster, service.namespace, service.name)
+        assert chart.parent[target] == chart.parent[node("c", service.cluster)]
+        ports = ", ".join(str(port.number) for port in service.ports)
+        assert (node("gw", service.cluster), "-->", ports, target) in chart.edges
+    assert chart.edges_labelled("15012/15017") == {
+        (node("c", c.name), node("gw", c.config_cluster)) for c in plan.clusters if not c.is_primary
+    }
+    watches = {(node("c", c.name), node("c", watched)) for c in plan.clusters for watched in c.watches}
+    assert chart.edges_labelled("watches") == watches
 
 
 def _changed_stack(tmp_path: Path, change: Any) -> Path:
@@ -119,7 +149,7 @@ def _changed_stack(tmp_path: Path, change: Any) -> Path:
     shutil.copy(ROOT / "__main__.py", project)
     (project / "stacks").mkdir()
     config_file = project / "stacks" / "Pulumi.multi-primary.yaml"
-    document = yaml.safe_load((ROOT / "stacks" / "Pulumi.multi-primary.yaml").read_text())
+    document = yaml.safe_load(fixture_stack("multi-primary").read_text())
     change(document["config"])
     config_file.write_text(yaml.safe_dump(document))
     return config_file
@@ -136,8 +166,8 @@ def test_diff_reports_exactly_a_node_count_change(tmp_path: Path, planned: dict[
     capsys.readouterr()
     assert main(["diff", str(planned["multi-primary"] / "plan.json"), str(new)]) == 1
     out = capsys.readouterr().out
-    assert "0 to add, 1 to change, 0 to remove" in out
-    assert "~ aws:eks/nodeGroup:NodeGroup mesh1-east-nodes\n    ~ inputs.scalingConfig.maxSize\n" in out
+    assert "0 to create, 1 to update, 0 to replace, 0 to delete" in out
+    assert out.endswith("~ aws:eks/nodeGroup:NodeGroup mesh1-east-nodes\n    ~ scalingConfig.maxSize: 5 => 7\n")
 
 
 def test_diff_reports_exactly_a_new_exported_service(tmp_path: Path, planned: dict[str, Path], capsys: Any) -> None:
@@ -153,7 +183,7 @@ def test_diff_reports_exactly_a_new_exported_service(tmp_path: Path, planned: di
     assert main(["diff", str(planned["multi-primary"] / "plan.json"), str(new)]) == 1
     out = capsys.readouterr().out
     # central imported nothing before: its ServiceFederation is new too
-    assert "3 to add, 0 to change, 0 to remove" in out
+    assert "3 to create, 0 to update, 0 to replace, 0 to delete" in out
     assert "+ meshlib:index:ServiceFederation mesh1-central-federation\n" in out
     assert "+ kubernetes:networking.istio.io/v1:ServiceEntry mesh1-central-federation-serviceentry-ratings" in out
     assert "+ kubernetes:networking.istio.io/v1:DestinationRule mesh1-central-federation-destinationrule-ratings" in out

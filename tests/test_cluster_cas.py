@@ -30,7 +30,7 @@ from meshlib.offline.program import PLACEHOLDER_PEM, plan_stack, resolve_stack
 from meshlib.plan.cluster_cas import given_cacerts, not_after
 from meshlib.spec import ConfigError, parse_spec
 from meshlib.spec.cluster_ca import PLACEHOLDER_MARK, CaProblem, check_cluster_ca, cluster_ca_problems
-from tests.conftest import ROOT
+from tests.conftest import ROOT, fixture_stack
 from tests.mocks import MeshMocks, Run, run_program
 from tests.test_program import stack_config
 
@@ -359,10 +359,7 @@ def test_given_cacerts_follow_istios_plugged_in_layout(pki: Pki) -> None:
 
 def spec_raw(pki: Pki) -> dict[str, Any]:
     """`mesh:*` of the multi-primary stack (east, central) with clusterCas, without the prefix."""
-    config = {
-        key.removeprefix("mesh:"): value
-        for key, value in stack_config(ROOT / "stacks" / "Pulumi.multi-primary.yaml").items()
-    }
+    config = {key.removeprefix("mesh:"): value for key, value in stack_config(fixture_stack("multi-primary")).items()}
     return {**config, **raw_config(pki)}
 
 
@@ -420,7 +417,7 @@ def test_an_entry_field_typo_lists_the_valid_keys(pki: Pki) -> None:
 
 
 def program_config(pki: Pki, chain: str | None = None) -> dict[str, Any]:
-    config = stack_config(ROOT / "stacks" / "Pulumi.multi-primary.yaml")
+    config = stack_config(fixture_stack("multi-primary"))
     raw = raw_config(pki)
     if chain is not None:
         raw["issuingCa"] = chain
@@ -488,7 +485,7 @@ def test_an_offline_plan_uses_placeholders_and_skips_the_checks(pki: Pki, tmp_pa
     (project / "stacks").mkdir(parents=True)
     shutil.copy(ROOT / "Pulumi.yaml", project)
     shutil.copy(ROOT / "__main__.py", project)
-    document = yaml.safe_load((ROOT / "stacks" / "Pulumi.multi-primary.yaml").read_text())
+    document = yaml.safe_load(fixture_stack("multi-primary").read_text())
     document["config"].update({f"mesh:{key}": value for key, value in raw_config(pki).items()})
     for name in pki.clusters:
         document["config"][f"mesh:{name}CaKey"] = {"secure": "v1:AAAAAAAAAAAAAAAA:cGxhY2Vob2xkZXI="}

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from meshlib.spec import ConfigError
-from tests.conftest import ROOT
+from tests.conftest import ROOT, fixture_stack
 from tests.mocks import MeshMocks, Registered, Run, fake_ip, registrations, run_program
 from tests.test_program import stack_config
 
@@ -36,7 +36,7 @@ def run_config(config: dict[str, Any], mocks: MeshMocks | None = None) -> Run:
 
 
 def multi_primary() -> dict[str, Any]:
-    return stack_config(ROOT / "stacks" / "Pulumi.multi-primary.yaml")
+    return stack_config(fixture_stack("multi-primary"))
 
 
 def _set(*path: str | int, value: Any) -> Callable[[dict[str, Any]], None]:

@@ -27,7 +27,7 @@ from meshlib.plan.values import EAST_WEST_GATEWAY_NAME
 from meshlib.spec.models import ISTIO_CHART_REPOSITORY
 from policy import rules
 from policy.rules import StackResource
-from tests.conftest import ROOT, STACKS, stack_name
+from tests.conftest import ROOT, STACKS, fixture_stack, stack_name
 from tests.mocks import Run, run_program
 from tests.test_program import stack_config
 
@@ -1379,7 +1379,7 @@ def test_shipped_stacks_raise_no_advisory_finding(shipped: list[StackResource], 
 
 
 def multi_primary() -> dict[str, Any]:
-    return stack_config(ROOT / "stacks" / "Pulumi.multi-primary.yaml")
+    return stack_config(fixture_stack("multi-primary"))
 
 
 def test_shipped_stacks_expose_istiod_only_to_known_sources(shipped: list[StackResource]) -> None:

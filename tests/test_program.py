@@ -18,7 +18,7 @@ from meshlib.plan import plan_mesh
 from meshlib.plan.credentials import intermediate_profile, root_profile
 from meshlib.spec import ConfigError, MeshSpec, load_spec_file
 from tests import fakes
-from tests.conftest import ROOT, STACKS, stack_name
+from tests.conftest import ROOT, STACKS, fixture_stack, stack_name
 from tests.fakes_tls import ISSUED
 from tests.mocks import MeshMocks, Registered, Run, registrations, run_program
 
@@ -113,7 +113,7 @@ def test_exported_services_are_configured_in_each_consumers_config_cluster_only(
 
 
 def test_primary_remote_with_a_remote_consumer() -> None:
-    path = ROOT / "stacks" / "Pulumi.primary-remote.yaml"
+    path = fixture_stack("primary-remote")
     config = stack_config(path)
     config["mesh:clusters"].append(
         {"name": "third", "cloud": "aws", "region": "us-east-1", "network": "net-third", "role": "remote"}
@@ -190,7 +190,7 @@ def test_first_preview_of_an_empty_stack_succeeds(stack: Path) -> None:
 
 
 def test_bad_config_stops_before_any_resource() -> None:
-    config = stack_config(ROOT / "stacks" / "Pulumi.multi-primary.yaml")
+    config = stack_config(fixture_stack("multi-primary"))
     config["mesh:clusters"][1]["network"] = "net-aws"
     mocks = MeshMocks()
     with pytest.raises(ConfigError, match=r"mesh:clusters\[1\]\.network"):
@@ -199,7 +199,7 @@ def test_bad_config_stops_before_any_resource() -> None:
 
 
 def test_api_servers_admit_exactly_their_watchers_egress_and_the_admins() -> None:
-    config = stack_config(ROOT / "stacks" / "Pulumi.multi-primary.yaml")
+    config = stack_config(fixture_stack("multi-primary"))
     config["mesh:adminCidrs"] = ["198.51.100.0/24"]
     run = run_program(lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"), config=config)
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from meshlib.spec import ConfigError, MeshSpec, load_spec, load_spec_file, parse_spec
 from meshlib.spec.rules import cidrs_of
-from tests.conftest import ROOT, example
+from tests.conftest import ROOT, example, fixture_stack
 
 
 def valid() -> dict[str, Any]:
@@ -332,7 +332,7 @@ def test_network_defaults_to_the_cluster_name() -> None:
 
 
 def test_load_spec_reads_pulumi_config_like_the_file() -> None:
-    path = ROOT / "stacks" / "Pulumi.multi-primary.yaml"
+    path = fixture_stack("multi-primary")
     config = yaml.safe_load(path.read_text())["config"]
     # Pulumi hands structured values to the program as JSON text.
     pulumi.runtime.set_all_config(

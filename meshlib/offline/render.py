@@ -15,7 +15,7 @@ import yaml
 
 from meshlib.offline.engine import Registered, Run, is_secret
 from meshlib.plan.credentials import certificate_lifetimes
-from meshlib.plan.topology import plan_mesh
+from meshlib.plan.topology import ClusterPlan, MeshPlan, ServiceImport, plan_mesh
 from meshlib.spec.models import MeshSpec
 
 __all__ = [
@@ -46,6 +46,8 @@ def masked(value: Any) -> Any:
         return SECRET
     if isinstance(value, pulumi.output.Unknown):
         return COMPUTED
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # the engine carries every number as a double: ports are whole
     if isinstance(value, dict):
         return {key: masked(value[key]) for key in sorted(value)}
     if isinstance(value, list):
@@ -88,6 +90,13 @@ def plan_document(stack: str, spec: MeshSpec, run: Run) -> dict[str, Any]:
                 "provider": r.provider_name,
                 "cluster": cluster_of(r, spec),
                 "inputs": _inputs(r),
+                "dependsOn": sorted({urn.split("::")[-1] for urn in r.dependencies}),
+                "inputsFrom": {
+                    key: sorted({urn.split("::")[-1] for urn in urns})
+                    for key, urns in sorted(r.property_dependencies.items())
+                    if urns
+                },
+                **({"read": True} if r.read else {}),
             }
             for r in resources
         ],
@@ -95,7 +104,7 @@ def plan_document(stack: str, spec: MeshSpec, run: Run) -> dict[str, Any]:
 
 
 def resource_tree(run: Run) -> str:
-    """Resources as `pulumi preview` lists them: `+ type name`, indented under their parent."""
+    """Resources as `pulumi preview` lists them, indented under their parent: `+ type name`, `> type name` a read."""
     children: dict[str, list[Registered]] = defaultdict(list)
     names = {r.name for r in run.resources}
     for resource in run.resources:
@@ -105,7 +114,10 @@ def resource_tree(run: Run) -> str:
 
     def walk(parent: str, depth: int) -> None:
         for resource in sorted(children.get(parent, []), key=lambda r: (r.custom, r.type, r.name)):
-            lines.append(f"{'    ' * depth}+ {resource.type:<55} {resource.name}")
+            glyph = ">" if resource.read else "+"
+            lines.append(
+                f"{'    ' * depth}{glyph} {resource.type:<55} {resource.name}{' (read)' if resource.read else ''}"
+            )
             walk(resource.name, depth + 1)
 
     walk("", 0)
@@ -143,46 +155,115 @@ def yaml_documents(documents: list[dict[str, Any]]) -> str:
     return "".join(f"---\n{yaml.safe_dump(document, sort_keys=False)}" for document in documents)
 
 
+_CLOUD_LABELS = {"aws": "AWS (EKS)", "gcp": "Google Cloud (GKE)", "existing": "Adopted clusters"}
+_COLLAPSE_WATCHES = 3
+"""A primary that watches every other cluster, and at least this many, says so in its label instead
+of one dotted edge per watched cluster (a multi-primary mesh would draw N·(N-1) of them)."""
+
+
 def mermaid(spec: MeshSpec) -> str:
-    """A Mermaid flowchart: clusters by cloud and network, control-plane links, gateways, services."""
+    """A Mermaid flowchart of the mesh's traffic, clusters grouped by cloud, then network.
+
+    Solid edges: a consumer calls an exported service through the exporter's east-west gateway
+    (15443). Thick edges: a remote reaches its primary's istiod through the primary's gateway
+    (15012/15017). Dotted edges: which primary's istiod watches which cluster's API server.
+    """
     plan = plan_mesh(spec)
-    lines = ["flowchart LR"]
-    clouds: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    ids = _NodeIds()
+    clouds: dict[str, dict[str, list[ClusterPlan]]] = {}
     for cluster in plan.clusters:
-        clouds[cluster.cloud][cluster.network].append(cluster.name)
-    labels = {"aws": "AWS (EKS)", "gcp": "Google Cloud (GKE)", "existing": "Adopted clusters"}
+        clouds.setdefault(cluster.cloud, {}).setdefault(cluster.network, []).append(cluster)
+    services: dict[tuple[str, str, str], ServiceImport] = {}
+    calls: dict[tuple[str, str], None] = {}  # (consumer, exporter), in plan order
+    for cluster in plan.clusters:
+        for imported in cluster.imports:
+            services.setdefault((imported.exporter, imported.namespace, imported.name), imported)
+            calls.update(dict.fromkeys((consumer, imported.exporter) for consumer in imported.consumers))
+
+    lines = ["flowchart LR"]
     for cloud, networks in clouds.items():
-        lines.append(f'  subgraph cloud_{_id(cloud)}["{labels[cloud]}"]')
+        lines.append(f'  subgraph {ids.of("cloud", cloud)}["{_CLOUD_LABELS.get(cloud, cloud)}"]')
         for network, members in networks.items():
-            lines.append(f'    subgraph net_{_id(network)}["network {network}"]')
-            for name in members:
-                cluster = plan.cluster(name)
-                shape = f'(["{name}<br/>remote"])' if not cluster.is_primary else f'["{name}<br/>primary (istiod)"]'
-                lines.append(f"      {_id(name)}{shape}")
+            lines.append(f'    subgraph {ids.of("net", network, within=cloud)}["network {network}"]')
+            for cluster in members:
+                lines.append(f"      {ids.of('c', cluster.name)}{_cluster_shape(plan, cluster)}")
                 if cluster.east_west_gateway:
-                    lines.append(f'      gw_{_id(name)}{{{{"east-west gateway<br/>{name}"}}}}')
-                    lines.append(f"      {_id(name)} --- gw_{_id(name)}")
+                    lines.append(f'      {ids.of("gw", cluster.name)}{{{{"{cluster.name}<br/>east-west gateway"}}}}')
+            for (exporter, namespace, name), _ in services.items():
+                if plan.cluster(exporter).network == network and plan.cluster(exporter).cloud == cloud:
+                    lines.append(
+                        f'      {ids.of("svc", exporter, namespace, name)}[/"{name}.{namespace}<br/>in {exporter}"/]'
+                    )
             lines.append("    end")
         lines.append("  end")
+
+    def gateway(name: str) -> str:  # every exporter and every primary with remotes runs one
+        return ids.of("gw", name) if plan.cluster(name).east_west_gateway else ids.of("c", name)
+
+    for consumer, exporter in calls:
+        lines.append(f'  {ids.of("c", consumer)} -->|"15443"| {gateway(exporter)}')
+    for (exporter, namespace, name), service in services.items():
+        ports = ", ".join(str(port.number) for port in service.ports)
+        lines.append(f'  {gateway(exporter)} -->|"{ports}"| {ids.of("svc", exporter, namespace, name)}')
     for cluster in plan.clusters:
-        for remote in cluster.remotes:
-            lines.append(f"  {_id(cluster.name)} ==>|controls| {_id(remote)}")
-        for watched in cluster.watches:
-            if watched not in cluster.remotes:
-                lines.append(f"  {_id(cluster.name)} -.->|watches| {_id(watched)}")
-    for index, service in enumerate(spec.services):
-        node = f"svc_{index}"
-        lines.append(f'  {node}[/"{service.name}.{service.namespace}<br/>from {service.cluster}"/]')
-        lines.append(f"  {_id(service.cluster)} --> {node}")
-        for consumer in service.consumers:
-            lines.append(
-                f"  {node} -->|{service.name}.{service.namespace}.svc.{service.cluster}.local| {_id(consumer)}"
-            )
+        if cluster.exposes_istiod:
+            for remote in cluster.remotes:
+                lines.append(f'  {ids.of("c", remote)} ==>|"15012/15017"| {gateway(cluster.name)}')
+            if cluster.east_west_gateway:
+                lines.append(f'  {gateway(cluster.name)} ==>|"istiod"| {ids.of("c", cluster.name)}')
+    for cluster in plan.clusters:
+        if not _watches_all(plan, cluster):
+            for watched in cluster.watches:
+                lines.append(f'  {ids.of("c", cluster.name)} -.->|"watches"| {ids.of("c", watched)}')
+
+    classes = {
+        "primary": [ids.of("c", c.name) for c in plan.clusters if c.is_primary],
+        "remote": [ids.of("c", c.name) for c in plan.clusters if not c.is_primary],
+        "gateway": [ids.of("gw", c.name) for c in plan.clusters if c.east_west_gateway],
+        "service": [ids.of("svc", *key) for key in services],
+    }
+    lines += [
+        "  classDef primary fill:#e8f0fe,stroke:#1a73e8,color:#0b1f3a",
+        "  classDef remote fill:#fef7e0,stroke:#e37400,color:#3a2500",
+        "  classDef gateway fill:#e6f4ea,stroke:#188038,color:#0d2e17",
+        "  classDef service fill:#fce8e6,stroke:#c5221f,color:#3a0b0a",
+    ]
+    lines += [f"  class {','.join(members)} {name}" for name, members in classes.items() if members]
     return "\n".join(lines) + "\n"
 
 
-def _id(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_]", "_", name)
+def _cluster_shape(plan: MeshPlan, cluster: ClusterPlan) -> str:
+    if not cluster.is_primary:
+        return f'(["{cluster.name}<br/>remote of {cluster.config_cluster}"])'
+    note = f"<br/>watches all {len(plan.clusters) - 1} others" if _watches_all(plan, cluster) else ""
+    return f'["{cluster.name}<br/>primary: istiod{note}"]'
+
+
+def _watches_all(plan: MeshPlan, cluster: ClusterPlan) -> bool:
+    others = {c.name for c in plan.clusters if c.name != cluster.name}
+    return len(others) >= _COLLAPSE_WATCHES and set(cluster.watches) == others
+
+
+class _NodeIds:
+    """Mermaid ids: `<kind>_<name>` with anything but letters, digits and `_` as `_`; unique, and the
+    same for the same spec (a clash after sanitizing takes `_2`, `_3`, ... in config order)."""
+
+    def __init__(self) -> None:
+        self._ids: dict[tuple[str, ...], str] = {}
+        self._taken: set[str] = set()
+
+    def of(self, kind: str, *names: str, within: str = "") -> str:
+        """The id of `kind` `names` (in `within`, which tells apart equal names but stays out of the id)."""
+        key = (kind, *names, within)
+        if key not in self._ids:
+            base = re.sub(r"[^A-Za-z0-9_]", "_", "_".join((kind, *names)))
+            found, suffix = base, 1
+            while found in self._taken:
+                suffix += 1
+                found = f"{base}_{suffix}"
+            self._ids[key] = found
+            self._taken.add(found)
+        return self._ids[key]
 
 
 def _summary(spec: MeshSpec, run: Run) -> dict[str, Any]:
