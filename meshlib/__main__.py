@@ -27,7 +27,7 @@ import yaml
 
 from meshlib.offline import svg
 from meshlib.offline.diff import diff_plans, render_diff
-from meshlib.offline.program import OfflineStack, find_project, plan_stack, resolve_stack
+from meshlib.offline.program import OfflineStack, find_project, local_config, plan_stack, resolve_stack
 from meshlib.offline.render import (
     istio_manifests,
     mermaid,
@@ -74,6 +74,21 @@ def _parser() -> argparse.ArgumentParser:
         "cluster; mermaid/svg: the traffic diagram (svg needs the Mermaid CLI, mmdc)",
     )
     plan.add_argument("--out", type=Path, help="also write every format into this directory")
+    plan.add_argument(
+        "--config-file",
+        type=Path,
+        metavar="FILE",
+        help="YAML file of mesh:* keys merged over the stack's config (values from ESC environments, "
+        "which an offline plan cannot read)",
+    )
+    plan.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="mesh:KEY=VALUE",
+        help="a mesh:* value merged over the stack's config, as `pulumi config set` takes it "
+        "(e.g. mesh:adminCidrs='[\"203.0.113.7/32\"]'); repeatable, wins over --config-file",
+    )
     plan.set_defaults(run=_plan)
 
     diff = commands.add_parser("diff", help="compare two plans; exit 1 when they differ")
@@ -93,7 +108,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _plan(args: argparse.Namespace) -> int:
-    stack = resolve_stack(args.stack, Path.cwd())
+    stack = resolve_stack(args.stack, Path.cwd(), local_config(args.config_file, args.set))
     if args.format == "svg" and not shutil.which("mmdc"):  # say so before planning
         print(f"meshlib: {svg.INSTALL_HINT}", file=sys.stderr)
         return EXIT_ERROR

@@ -206,6 +206,7 @@ def test_diff_against_a_git_revision(tmp_path: Path) -> None:
     """`diff --base REF` plans the stack with the code and config of REF (here: a commit of a copy)."""
     project = tmp_path / "repo"
     shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns(".git", ".venv", "venv", "__pycache__", "*.egg-info"))
+    shutil.copy(fixture_stack("multi-primary"), project / "stacks")  # fixed input, not the shipped stack
     git = ["git", "-C", str(project), "-c", "user.name=t", "-c", "user.email=t@t"]
     subprocess.run([*git, "init", "-q"], check=True)
     subprocess.run([*git, "add", "-A"], check=True)

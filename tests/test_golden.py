@@ -1,7 +1,8 @@
-"""What each shipped stack generates (Helm values, Istio manifests) is pinned in `tests/golden/`.
+"""What each test stack generates (Helm values, Istio manifests) is pinned in `tests/golden/`.
 
 A change to generated output fails here until `scripts/update-golden` rewrites the files,
-so the change shows up in review as a diff of YAML.
+so the change shows up in review as a diff of YAML. The inputs are the fixed test stacks in
+`tests/fixtures/`, not the shipped stacks users edit.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from meshlib.__main__ import main
-from tests.conftest import ROOT, STACKS, stack_name
+from tests.conftest import ROOT, STACKS, fixture_stack, stack_name
 
 
 @pytest.mark.parametrize("stack", STACKS, ids=stack_name)
@@ -26,12 +27,26 @@ def test_generated_output_matches_the_golden_file(
     assert capsys.readouterr().out == golden.read_text(), "run scripts/update-golden and review the diff"
 
 
+def test_every_golden_file_has_a_test_stack() -> None:
+    goldens = {path.stem for path in (ROOT / "tests" / "golden").glob("*.yaml")}
+    assert goldens == {stack_name(stack) for stack in STACKS}
+
+
 def test_plans_do_not_depend_on_the_hash_seed() -> None:
     """Two processes with different string hashing plan the same bytes (no set-order leaks)."""
 
     def plan(seed: str) -> str:
         return subprocess.run(
-            [sys.executable, "-m", "meshlib", "plan", "--stack", "primary-remote", "--format", "json"],
+            [
+                sys.executable,
+                "-m",
+                "meshlib",
+                "plan",
+                "--stack",
+                str(fixture_stack("primary-remote")),
+                "--format",
+                "json",
+            ],
             cwd=ROOT,
             env={**os.environ, "PYTHONHASHSEED": seed},
             capture_output=True,

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from meshlib.spec import ConfigError, load_spec, load_spec_file, parse_spec
-from tests.conftest import ROOT
+from tests.conftest import ROOT, fixture_stack
 from tests.mocks import MeshMocks, run_program
 
 SECRET_VALUE = "s3cr3t-do-not-print"
@@ -235,7 +235,7 @@ def test_an_offline_plan_writes_no_file(tmp_path: Path, monkeypatch: pytest.Monk
     import tempfile
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    _, run = plan_stack(resolve_stack("existing", ROOT))
+    _, run = plan_stack(resolve_stack(str(fixture_stack("existing")), ROOT))
     assert list(tmp_path.iterdir()) == []
     providers = [r for r in run.resources if r.type == "pulumi:providers:kubernetes"]
     assert providers and all(r.is_secret("kubeconfig") for r in providers)

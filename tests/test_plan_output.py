@@ -9,11 +9,11 @@ import pytest
 from meshlib.__main__ import _parser, main
 from meshlib.offline.program import plan_stack, resolve_stack
 from meshlib.offline.render import resource_tree
-from tests.conftest import ROOT
+from tests.conftest import ROOT, fixture_stack
 
 
 def test_reads_show_as_reads_not_creates() -> None:
-    _, run = plan_stack(resolve_stack("multi-primary", ROOT))
+    _, run = plan_stack(resolve_stack(str(fixture_stack("multi-primary")), ROOT))
     tree = resource_tree(run).splitlines()
     reads = [line for line in tree if "-reader-token-read" in line]
     assert reads and all(line.lstrip().startswith("> ") and line.endswith("(read)") for line in reads)
@@ -21,7 +21,7 @@ def test_reads_show_as_reads_not_creates() -> None:
 
 
 def test_yaml_groups_istio_resources_by_cluster(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["plan", "--stack", "multi-primary", "--format", "yaml"]) == 0
+    assert main(["plan", "--stack", str(fixture_stack("multi-primary")), "--format", "yaml"]) == 0
     out = capsys.readouterr().out
     groups = re.findall(r"^# Istio resources of cluster (\S+):", out, flags=re.MULTILINE)
     assert groups == ["east", "central"]

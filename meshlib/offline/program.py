@@ -3,27 +3,43 @@
 The run is deterministic and needs nothing from the machine it runs on: adopted
 clusters get placeholder kubeconfig contexts, secret config values placeholders, and
 provider functions canned answers (`meshlib.offline.invokes`).
+
+Values a stack takes from Pulumi ESC environments (the stack file's `environment:` key)
+cannot be read offline: they come from a local file (`--config-file`) or `--set` flags
+instead, merged over the stack file's config (`local_config`).
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import re
 import runpy
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import yaml
 
 from meshlib.offline.engine import MeshMocks, Run, run_program
-from meshlib.offline.invokes import offline_invoke
-from meshlib.spec.loader import NAMESPACE, load_spec_file, secret_keys
+from meshlib.offline.invokes import offline_invoke, placeholder_notes
+from meshlib.spec.loader import NAMESPACE, _as_pulumi_gives, parse_spec, secret_keys
 from meshlib.spec.models import MeshSpec
+from meshlib.spec.problems import ConfigError, Problem
 
-__all__ = ["OfflineStack", "find_project", "placeholder_kubeconfig", "plan_stack", "resolve_stack"]
+__all__ = [
+    "OfflineStack",
+    "UnresolvedEnvironmentError",
+    "environments",
+    "find_project",
+    "local_config",
+    "placeholder_kubeconfig",
+    "plan_stack",
+    "resolve_stack",
+]
 
 _OFFLINE_KUBECONFIG = "offlinePlaceholderKubeconfig"
 PLACEHOLDER_PEM = (
@@ -38,6 +54,36 @@ class OfflineStack:
     name: str
     config_file: Path
     project: Path
+    overrides: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    """`mesh:*` values merged over the stack file's config (from `local_config`)."""
+
+    @property
+    def environments(self) -> list[str]:
+        """The Pulumi ESC environments the stack file imports."""
+        return environments(self.config_file)
+
+
+class UnresolvedEnvironmentError(ConfigError):
+    """The config is invalid where values may come from ESC environments an offline plan cannot read."""
+
+    def __init__(self, problems: Sequence[Problem], stack: OfflineStack, unresolved: Sequence[str]) -> None:
+        super().__init__(problems)
+        self.environments = stack.environments
+        self.unresolved = tuple(unresolved)
+        plural = "s" if len(self.environments) != 1 else ""
+        keys = ", ".join(self.unresolved)
+        admin = f"{NAMESPACE}:adminCidrs"
+        setting = f"{admin}='[\"203.0.113.7/32\"]'" if admin in self.unresolved else f"{self.unresolved[0]}=VALUE"
+        argument = _stack_argument(stack)
+        self.args = (
+            f"{self.args[0]}\n"
+            f"The stack imports Pulumi ESC environment{plural} {', '.join(map(repr, self.environments))}, which an "
+            f"offline plan cannot read: {keys} {'is' if len(self.unresolved) == 1 else 'are'} not set in "
+            f"{stack.config_file.name} and may come from {'them' if plural else 'it'}.\n"
+            "Give such values locally (merged over the stack file's config):\n"
+            f"  python -m meshlib plan --stack {argument} --config-file local.yaml   (a YAML file of mesh:* keys)\n"
+            f"  python -m meshlib plan --stack {argument} --set {setting}   (as `pulumi config set` takes it)",
+        )
 
 
 def find_project(start: Path) -> Path:
@@ -48,8 +94,16 @@ def find_project(start: Path) -> Path:
     raise FileNotFoundError(f"no Pulumi.yaml at or above {start}")
 
 
-def resolve_stack(stack: str, cwd: Path) -> OfflineStack:
-    """A stack by name (`stacks/Pulumi.<name>.yaml` of the project) or by config-file path."""
+def resolve_stack(stack: str, cwd: Path, overrides: Mapping[str, Any] | None = None) -> OfflineStack:
+    """A stack by name (`stacks/Pulumi.<name>.yaml` of the project) or by config-file path.
+
+    `overrides` (`mesh:*` keys, see `local_config`) are merged over the stack file's config.
+    """
+    found = _locate(stack, cwd)
+    return OfflineStack(found.name, found.config_file, found.project, overrides=dict(overrides or {}))
+
+
+def _locate(stack: str, cwd: Path) -> OfflineStack:
     candidate = Path(stack)
     if candidate.suffix in (".yaml", ".yml") and (cwd / candidate).is_file():
         path = (cwd / candidate).resolve()
@@ -68,16 +122,17 @@ def resolve_stack(stack: str, cwd: Path) -> OfflineStack:
 def plan_stack(stack: OfflineStack, preview: bool = True) -> tuple[MeshSpec, Run]:
     """Validate the stack's config, then run the project's `__main__.py` on the mock engine.
 
-    Raises `meshlib.ConfigError` (a `pulumi.RunError`) for bad config, before any resource.
+    Raises `meshlib.ConfigError` (a `pulumi.RunError`) for bad config, before any resource;
+    `UnresolvedEnvironmentError` when keys missing from it may come from ESC environments.
     """
-    spec = load_spec_file(stack.config_file, stack.name)
-    config = _config(stack.config_file)
+    config = {**_config(stack.config_file), **stack.overrides}
+    spec = _spec(stack, config)
     for key in secret_keys({k.removeprefix(f"{NAMESPACE}:"): v for k, v in config.items()}):
         config[f"{NAMESPACE}:{key}"] = _placeholder_secret(spec, key)
     contexts = _contexts(spec)
     if contexts:
         _adopt_placeholders(config, placeholder_kubeconfig(contexts))
-    with _project_on_path(stack.project):
+    with _project_on_path(stack.project), _explaining_environments(stack, config):
         run = run_program(
             lambda: runpy.run_path(str(stack.project / "__main__.py"), run_name="__main__"),
             preview=preview,
@@ -86,7 +141,102 @@ def plan_stack(stack: OfflineStack, preview: bool = True) -> tuple[MeshSpec, Run
             project=_project_name(stack.project),
             stack=stack.name,
         )
+    run.warnings.extend(placeholder_notes(run.mocks.calls))
+    if stack.environments:
+        given = f", with {', '.join(sorted(stack.overrides))} given locally" if stack.overrides else ""
+        run.warnings.append(
+            f"the stack imports Pulumi ESC environment(s) {', '.join(stack.environments)}, which an offline plan "
+            f"cannot read: planned from {stack.config_file.name}{given}"
+        )
     return spec, run
+
+
+def environments(config_file: Path) -> list[str]:
+    """The Pulumi ESC environments a stack file imports (its `environment:` key).
+
+    Pulumi takes a list of names; the older `environment: {imports: [...]}` form too. An
+    entry may be a name or a one-key mapping `{name: {merge: false}}`.
+    """
+    document = yaml.safe_load(config_file.read_text()) or {}
+    imports = document.get("environment") if isinstance(document, dict) else None
+    if isinstance(imports, dict):
+        imports = imports.get("imports")
+    if isinstance(imports, str):
+        imports = [imports]
+    names: list[str] = []
+    for entry in imports if isinstance(imports, list) else []:
+        if isinstance(entry, dict):
+            names.extend(str(name) for name in entry)
+        elif entry is not None:
+            names.append(str(entry))
+    return names
+
+
+def local_config(config_file: Path | None = None, settings: Sequence[str] = ()) -> dict[str, Any]:
+    """`mesh:*` values given locally, for what an offline plan cannot read (ESC environments).
+
+    `config_file` is YAML: a mapping of `mesh:*` keys, or a stack file's shape (`config:`).
+    `settings` are `mesh:key=value` as `pulumi config set mesh:key value` takes them (JSON
+    or plain text); they win over the file. Raises `pulumi.RunError` for anything else.
+    """
+    values: dict[str, Any] = {}
+    if config_file is not None:
+        document = yaml.safe_load(config_file.read_text()) or {}
+        if isinstance(document, dict) and isinstance(document.get("config"), dict):
+            document = document["config"]
+        if not isinstance(document, dict):
+            raise pulumi.RunError(f"{config_file}: expected a YAML mapping of {NAMESPACE}:* config keys")
+        values.update({str(key): value for key, value in document.items()})
+    for setting in settings:
+        key, equals, value = setting.partition("=")
+        if not equals:
+            raise pulumi.RunError(f"--set {setting}: expected {NAMESPACE}:KEY=VALUE")
+        values[key.strip()] = value
+    foreign = [key for key in values if not re.fullmatch(rf"{NAMESPACE}:\w+", key)]
+    if foreign:
+        raise pulumi.RunError(
+            f"local config: only top-level {NAMESPACE}:* keys can be given (not {', '.join(foreign)}); "
+            f"give a whole value, e.g. {NAMESPACE}:clusters as a YAML list"
+        )
+    return values
+
+
+def _spec(stack: OfflineStack, config: Mapping[str, Any]) -> MeshSpec:
+    """The validated spec of the stack's config, as `load_spec_file` reads a stack file."""
+    prefix = f"{NAMESPACE}:"
+    raw = {key[len(prefix) :]: _as_pulumi_gives(value) for key, value in config.items() if key.startswith(prefix)}
+    with _explaining_environments(stack, config):
+        return parse_spec(raw, stack.name)
+
+
+@contextlib.contextmanager
+def _explaining_environments(stack: OfflineStack, config: Mapping[str, Any]) -> Iterator[None]:
+    """Turn a `ConfigError` about keys the stack file does not set into `UnresolvedEnvironmentError`
+    when the stack imports ESC environments (which may well set them)."""
+    try:
+        yield
+    except UnresolvedEnvironmentError:
+        raise
+    except ConfigError as error:
+        unset = sorted({key for key in (_top_level(p.key) for p in error.problems) if key not in config})
+        if not unset or not stack.environments:
+            raise
+        raise UnresolvedEnvironmentError(error.problems, stack, unset) from None
+
+
+def _top_level(key: str) -> str:
+    """`mesh:clusters[1].network` -> `mesh:clusters`."""
+    return re.split(r"[.\[]", key, maxsplit=1)[0]
+
+
+def _stack_argument(stack: OfflineStack) -> str:
+    """How to name the stack on the command line: its name if that finds it, else its file."""
+    with contextlib.suppress(FileNotFoundError):
+        if _locate(stack.name, Path.cwd()).config_file.resolve() == stack.config_file.resolve():
+            return stack.name
+    with contextlib.suppress(ValueError):
+        return str(stack.config_file.relative_to(Path.cwd()))
+    return str(stack.config_file)
 
 
 def _adopt_placeholders(config: dict[str, Any], kubeconfig: str) -> None:
