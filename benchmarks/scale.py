@@ -25,6 +25,7 @@ classes, Output wiring) costs on top of what any program of that size pays the S
 
     .venv/bin/python benchmarks/scale.py                 # the table
     .venv/bin/python benchmarks/scale.py --deployed      # the same with computed outputs
+    .venv/bin/python benchmarks/scale.py --modes multi-primary --sizes 32 --repeat 3   # medians of 3
     .venv/bin/python benchmarks/scale.py --profile 32 multi-primary   # cProfile of one run
 
 This is a script that prints figures, not a test.
@@ -209,10 +210,17 @@ def _run_baseline(shape: list[list[Any]]) -> Any:
 
 
 def baseline_once(shape_file: str) -> dict[str, Any]:
-    """The baseline for a shape (`_shape` of a mesh run), timed as `run_once` times the mesh."""
+    """The baseline for a shape (`_shape` of a mesh run), timed as `run_once` times the mesh.
+
+    The process is warmed up as the mesh's is, with the same 2-cluster mesh run (so it has the
+    same modules loaded, the same heap for the garbage collector to walk), then with a small
+    baseline run.
+    """
     sys.path.insert(0, str(ROOT))
-    shape = json.loads(Path(shape_file).read_text())
+    saved = json.loads(Path(shape_file).read_text())
+    shape = saved["shape"]
     start = time.perf_counter()
+    _run(2, saved["mode"], saved["deployed"])
     _run_baseline(_warmup_shape(shape))
     warmup = time.perf_counter() - start
     gc.collect()
@@ -286,7 +294,7 @@ def run_once(
         "kinds": dict(sorted(kinds.items())),
     }
     if shape_out:
-        Path(shape_out).write_text(json.dumps(_shape(run.resources)))
+        Path(shape_out).write_text(json.dumps({"mode": mode, "deployed": deployed, "shape": _shape(run.resources)}))
     if profiler:
         out = io.StringIO()
         stats = pstats.Stats(profiler, stream=out)

@@ -338,7 +338,7 @@ def _desired_size(minimum: int, maximum: int) -> int:
 
 def _after(resource: pulumi.Resource, value: pulumi.Input[str]) -> pulumi.Output[str]:
     """`value`, carrying a dependency on `resource` (whoever uses it is deleted before `resource`)."""
-    return pulumi.Output.all(pulumi.Output.from_input(resource.urn), value).apply(lambda both: str(both[1]))
+    return resource.urn.apply(lambda _: value)
 
 
 # -- AwsNetwork -----------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -28,11 +29,17 @@ class EastWestExposure:
     @property
     def address(self) -> pulumi.Output[str]:
         """The first address: istiod's `remotePilotAddress` when this is a primary."""
-        return self.each()[0]
+        return self._each[0]
 
     def each(self) -> list[pulumi.Output[str]]:
         """The addresses one by one, so that a plan shows each even before it is known."""
-        return [self.addresses.apply(_item(index)) for index in range(self.count)]
+        return list(self._each)
+
+    @cached_property
+    def _each(self) -> tuple[pulumi.Output[str], ...]:
+        # Made once and shared by every user (each cluster importing a service, the primary's
+        # remotes): at fleet size that is thousands of Outputs fewer for the SDK to schedule.
+        return tuple(self.addresses.apply(_item(index)) for index in range(self.count))
 
 
 class MeshCluster(pulumi.ComponentResource):

@@ -69,7 +69,7 @@ class IstioControlPlane(pulumi.ComponentResource):
             f"{name}-cacerts",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=CACERTS_SECRET, namespace=namespace.metadata.name),
             type="Opaque",
-            string_data={key: pulumi.Output.secret(value) for key, value in args.cacerts.items()},
+            string_data=dict(args.cacerts),  # every value secret (`MeshTrust.cacerts`); the Secret class adds one more
             opts=on_cluster(),
         )
         self.base = istio_release(

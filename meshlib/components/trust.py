@@ -122,11 +122,13 @@ class MeshTrust(pulumi.ComponentResource):
                 opts=child,
             )
             self.expiry[cluster] = cert.validity_end_time
-            data = pulumi.Output.all(cert.cert_pem, key.private_key_pem, self.root_certificate).apply(
-                lambda pems: cacerts_data(pems[0], pems[1], pems[2])
-            )
+            laid_out: pulumi.Output[dict[str, str]] = pulumi.Output.all(
+                cert.cert_pem, key.private_key_pem, self.root_certificate
+            ).apply(lambda pems: cacerts_data(pems[0], pems[1], pems[2]))
+            data: pulumi.Output[dict[str, str]] = pulumi.Output.secret(laid_out)
+            # Each item an apply of the secret `data`: secret too, without an `Output.secret` per item.
             self._cacerts[cluster] = {
-                item: pulumi.Output.secret(data.apply(lambda found, item=item: found[item]))  # type: ignore[misc]
+                item: data.apply(lambda found, item=item: found[item])  # type: ignore[misc]
                 for item in _CACERTS_KEYS
             }
         self.register_outputs({"rootCertificate": self.root_certificate, "expiry": self.expiry})
