@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from meshlib.__main__ import main
-from meshlib.offline.diff import diff_plans, render_diff
+from meshlib.offline.diff import diff_plans, is_dangerous, render_diff
 from meshlib.offline.program import OfflineStack, plan_stack
 from meshlib.offline.render import plan_document
 from tests.conftest import ROOT
@@ -85,7 +85,7 @@ def test_a_cluster_added_creates_and_updates_only(tmp_path: Path) -> None:
     diff = diff_plans(plan(BASE, tmp_path, "old"), plan({**copy.deepcopy(BASE), **_with(add)}, tmp_path, "new"))
     assert diff.count("replace") == 0 and diff.count("delete") == 0
     assert diff.count("create") > 40
-    assert not [c for c in diff.changes if c.dangerous]
+    assert not [c for c in diff.changes if is_dangerous(c)]
 
 
 def test_a_cluster_removed_is_dangerous_and_comes_first(tmp_path: Path) -> None:
@@ -94,7 +94,7 @@ def test_a_cluster_removed_is_dangerous_and_comes_first(tmp_path: Path) -> None:
     diff = diff_plans(plan(three, tmp_path, "old"), plan(BASE, tmp_path, "new"))
     assert diff.count("create") == 0 and diff.count("replace") == 0
     first = diff.changes[0]
-    assert first.dangerous and first.action == "delete" and "north" in first.name
+    assert is_dangerous(first) and first.action == "delete" and "north" in first.name
     text = render_diff(diff, markdown=True)
     assert text.startswith("**0 to create, ")
     assert "**Dangerous:** `mesh1-north-" in text and "<details><summary>Every change</summary>" in text

@@ -79,8 +79,6 @@ class Registered:
     parent: str = ""
     dependencies: tuple[str, ...] = ()
     additional_secret_outputs: tuple[str, ...] = ()
-    outputs: dict[str, Any] = field(default_factory=dict)
-    """What the engine answered (inputs and computed outputs; empty in preview)."""
     protect: bool = False
     delete_before_replace: bool = False
     ignore_changes: tuple[str, ...] = ()
@@ -134,19 +132,18 @@ class MeshMocks(Mocks):
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         inputs = dict(args.inputs)
-        registered = Registered(
-            type=args.typ,
-            name=args.name,
-            inputs=inputs,
-            provider=args.provider or "",
-            custom=bool(args.custom) if args.custom is not None else True,
+        self.resources.append(
+            Registered(
+                type=args.typ,
+                name=args.name,
+                inputs=inputs,
+                provider=args.provider or "",
+                custom=bool(args.custom) if args.custom is not None else True,
+            )
         )
-        self.resources.append(registered)
         if self.preview:  # what the engine cannot know before deploying stays unknown
             return None, inputs
-        outputs = {**inputs, **self.computed(args.typ, args.name, unwrap(inputs))}
-        registered.outputs = {"id": f"{args.name}-id", **outputs}
-        return f"{args.name}-id", outputs
+        return f"{args.name}-id", {**inputs, **self.computed(args.typ, args.name, unwrap(inputs))}
 
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         self.calls.append((args.token, dict(args.args)))

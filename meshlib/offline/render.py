@@ -27,6 +27,7 @@ __all__ = [
     "mermaid",
     "plan_document",
     "release_values",
+    "resource_key",
     "resource_tree",
     "summary_line",
 ]
@@ -90,9 +91,9 @@ def plan_document(stack: str, spec: MeshSpec, run: Run) -> dict[str, Any]:
                 "provider": r.provider_name,
                 "cluster": cluster_of(r, spec),
                 "inputs": _inputs(r),
-                "dependsOn": sorted({urn.split("::")[-1] for urn in r.dependencies}),
+                "dependsOn": sorted({resource_key(urn) for urn in r.dependencies}),
                 "inputsFrom": {
-                    key: sorted({urn.split("::")[-1] for urn in urns})
+                    key: sorted({resource_key(urn) for urn in urns})
                     for key, urns in sorted(r.property_dependencies.items())
                     if urns
                 },
@@ -101,6 +102,12 @@ def plan_document(stack: str, spec: MeshSpec, run: Run) -> dict[str, Any]:
             for r in resources
         ],
     }
+
+
+def resource_key(urn: str) -> str:
+    """`type::name` of the resource a URN names (how plan documents refer to resources)."""
+    *_, qualified_type, name = urn.split("::")
+    return f"{qualified_type.split('$')[-1]}::{name}"
 
 
 def resource_tree(run: Run) -> str:

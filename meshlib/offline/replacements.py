@@ -20,11 +20,14 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from meshlib.offline.engine import Registered, unwrap
+from meshlib.offline.render import COMPUTED
 
 __all__ = [
     "REPLACE_ON",
     "Change",
     "Forcing",
+    "InputChange",
+    "Snapshot",
     "changed_paths",
     "changes",
     "flatten",
@@ -300,20 +303,93 @@ REPLACE_ON: dict[str, Forcing] = {
 Action = Literal["create", "update", "replace", "delete", "same"]
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """One resource as a program run or an offline plan shows it: enough to say what an update does."""
+
+    key: str
+    """Its identity: the URN in a run, `type::name` in a plan."""
+    type: str
+    name: str
+    inputs: Mapping[str, Any]
+    """Plain input values (`(computed)` where a plan cannot know them)."""
+    inputs_from: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Per top-level input, the keys of the resources its value came from."""
+    provider: str = ""
+    """The key of its explicit provider."""
+    parent: str = ""
+    protect: bool = False
+    ignore_changes: tuple[str, ...] = ()
+
+    @classmethod
+    def of_run(cls, resource: Registered) -> Snapshot:
+        """A resource as the mock engine registered it (keyed by URN)."""
+        return cls(
+            key=resource.urn,
+            type=resource.type,
+            name=resource.name,
+            inputs=unwrap(resource.inputs),
+            inputs_from=resource.property_dependencies,
+            provider=resource.provider.rsplit("::", 1)[0] if resource.provider else "",
+            parent=resource.parent,
+            protect=resource.protect,
+            ignore_changes=resource.ignore_changes,
+        )
+
+    @classmethod
+    def of_plan(cls, resource: Mapping[str, Any]) -> Snapshot:
+        """A resource of a plan document (`meshlib.offline.render.plan_document`), keyed `type::name`."""
+        provider = resource.get("provider") or ""
+        return cls(
+            key=f"{resource['type']}::{resource['name']}",
+            type=resource["type"],
+            name=resource["name"],
+            inputs=resource.get("inputs", {}),
+            inputs_from={top: tuple(keys) for top, keys in resource.get("inputsFrom", {}).items()},
+            provider=f"pulumi:providers:kubernetes::{provider}" if provider else "",
+            parent=resource.get("parent") or "",
+        )
+
+
+@dataclass(frozen=True)
+class InputChange:
+    """One input path with its old and new value (`...` where it is absent)."""
+
+    path: str
+    old: Any
+    new: Any
+    forces_replacement: bool = False
+
+
 @dataclass
 class Change:
-    """What `pulumi up` would do to one resource going from the old run to the new one."""
+    """What `pulumi up` would do to one resource going from the old config to the new one."""
 
-    urn: str
+    key: str
     type: str
     name: str
     action: Action
-    paths: list[str] = field(default_factory=list)
-    """Inputs that differ (for replace: the ones forcing it)."""
+    inputs: list[InputChange] = field(default_factory=list)
     because: list[str] = field(default_factory=list)
-    """For a replacement through a computed value or the provider: the replaced resources it follows."""
+    """For a change that follows a replacement (through a value or the provider): the keys of the chain."""
+    possibly: bool = False
+    """It follows a value known only at deploy time: Pulumi may or may not replace (or update) it."""
     protected: bool = False
     """The old resource is protected: Pulumi refuses to delete or replace it (at preview)."""
+
+    @property
+    def urn(self) -> str:
+        return self.key
+
+    @property
+    def forcing(self) -> list[str]:
+        """The changed inputs that force the replacement."""
+        return [item.path for item in self.inputs if item.forces_replacement]
+
+    @property
+    def paths(self) -> list[str]:
+        """The inputs that force the replacement, or else every changed input."""
+        return self.forcing or [item.path for item in self.inputs]
 
 
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
@@ -356,84 +432,91 @@ def _forcing(type_: str) -> tuple[str, ...]:
     return rule.paths if rule is not None else ()
 
 
-def changes(old: Iterable[Registered], new: Iterable[Registered]) -> dict[str, Change]:
-    """What deploying `new` over a deployed `old` does to each resource, by URN.
+def changes(old: Iterable[Registered | Snapshot], new: Iterable[Registered | Snapshot]) -> dict[str, Change]:
+    """What deploying `new` over a deployed `old` does to each resource, by key (URN).
 
-    Both runs must be deployed-mode runs (computed outputs filled), so that values one
-    resource takes from another can be traced.
+    A replaced resource gets a new id, so whatever takes a replace-forcing input from it
+    (per `inputs_from`), or uses it as provider, is replaced too; what takes any other
+    input from it is possibly updated.
     """
-    before = {r.urn: r for r in old}
-    after = {r.urn: r for r in new}
+    before = {s.key: s for s in map(_snapshot, old)}
+    after = {s.key: s for s in map(_snapshot, new)}
     result: dict[str, Change] = {}
-    for urn, resource in after.items():
-        if urn not in before:
-            result[urn] = Change(urn, resource.type, resource.name, "create")
-            continue
-        previous = before[urn]
-        paths = [  # ignoreChanges: Pulumi keeps the old value, so the input does not change at all
-            path
-            for path in changed_paths(unwrap(previous.inputs), unwrap(resource.inputs))
-            if not any(_under(path, ignored) for ignored in resource.ignore_changes)
-        ]
-        forcing = forcing_paths(resource.type, paths) + _subnetwork_shrink(resource, previous)
-        action: Action = "replace" if forcing else "update" if paths else "same"
-        result[urn] = Change(urn, resource.type, resource.name, action, forcing or paths, protected=previous.protect)
-    for urn, resource in before.items():
-        if urn not in after:
-            result[urn] = Change(urn, resource.type, resource.name, "delete", protected=resource.protect)
-    _follow_replacements(result, before, after)
+    for key, resource in after.items():
+        previous = before.get(key)
+        result[key] = _compare(previous, resource) if previous else Change(key, resource.type, resource.name, "create")
+    for key, resource in before.items():
+        if key not in after:
+            result[key] = Change(key, resource.type, resource.name, "delete", protected=resource.protect)
+    _follow_replacements(result, after)
     return result
 
 
-def _follow_replacements(
-    result: dict[str, Change], before: Mapping[str, Registered], after: Mapping[str, Registered]
-) -> None:
-    """Replace what takes a forcing input from a replaced resource, or whose provider is replaced."""
+def _snapshot(resource: Registered | Snapshot) -> Snapshot:
+    return resource if isinstance(resource, Snapshot) else Snapshot.of_run(resource)
+
+
+def _compare(previous: Snapshot, resource: Snapshot) -> Change:
+    paths = [  # ignoreChanges: Pulumi keeps the old value, so the input does not change at all
+        path
+        for path in changed_paths(previous.inputs, resource.inputs)
+        if not any(_under(path, ignored) for ignored in resource.ignore_changes)
+    ]
+    forcing = {*forcing_paths(resource.type, paths), *_subnetwork_shrink(resource, previous)}
+    old, new = flatten(previous.inputs), flatten(resource.inputs)
+    inputs = [InputChange(p, old.get(p, ...), new.get(p, ...), p in forcing) for p in paths]
+    change = Change(resource.key, resource.type, resource.name, "same", inputs, protected=previous.protect)
+    if (previous.parent, previous.provider) != (resource.parent, resource.provider):
+        change.action, change.because = "replace", ["a new parent or provider"]  # a new URN for Pulumi
+    elif forcing:
+        change.action = "replace"
+        change.possibly = any(new.get(p) == COMPUTED and old.get(p) != COMPUTED for p in forcing)
+    elif paths:
+        change.action = "update"
+    return change
+
+
+def _follow_replacements(result: dict[str, Change], after: Mapping[str, Snapshot]) -> None:
+    """Replace what takes a replace-forcing input from a replaced resource or uses it as provider; what
+    takes any other input from one is possibly updated."""
     changed = True
     while changed:
         changed = False
-        replaced = {urn: before[urn] for urn, change in result.items() if change.action == "replace"}
-        identities = {urn: _identity(resource) for urn, resource in replaced.items()}
-        for urn, change in result.items():
-            if change.action not in ("same", "update"):
+        replaced = {key: change for key, change in result.items() if change.action == "replace"}
+        for key, resource in after.items():
+            current = result[key]
+            if current.action in ("replace", "create"):
                 continue
-            resource = after[urn]
-            forcing = _forcing(resource.type)
-            values = [
-                str(value)
-                for path, value in flatten(unwrap(resource.inputs)).items()
-                if any(_under(path, known) for known in forcing)
-            ]
-            because = sorted(
-                other
-                for other, identity in identities.items()
-                if other != urn
-                and (
-                    resource.provider.startswith(f"{other}::")
-                    or any(token in value for token in identity for value in values)
-                )
-            )
-            if because:
-                change.action, change.because, changed = "replace", because, True
+            fed = {
+                top: [source for source in sources if source in replaced and source != key]
+                for top, sources in resource.inputs_from.items()
+            }
+            fed = {top: sources for top, sources in fed.items() if sources}
+            forced_by = [sources[0] for top, sources in fed.items() if _forces_at_or_below(resource.type, top)]
+            if resource.provider in replaced:
+                forced_by.insert(0, resource.provider)
+            if not forced_by and not fed:
+                continue
+            upstream = forced_by[0] if forced_by else next(iter(fed.values()))[0]
+            chain = [*replaced[upstream].because, upstream]
+            action: Action = "replace" if forced_by else "update"
+            if current.because == chain and current.action == action:
+                continue
+            current.action, current.because, current.possibly = action, chain, True
+            changed = True
 
 
-def _identity(resource: Registered) -> set[str]:
-    """Values only this resource's creation produced (its id and computed outputs), long enough to trace."""
-    inputs = flatten(unwrap(resource.inputs))
-    computed = {
-        str(value)
-        for path, value in flatten(unwrap(resource.outputs)).items()
-        if path not in inputs and isinstance(value, str)
-    }
-    return {value for value in computed if len(value) >= 8}
+def _forces_at_or_below(type_: str, top: str) -> bool:
+    """Whether input `top`, or a path inside it, forces replacement of a `type_`."""
+    return any(_under(path, top) or _under(top, path) for path in _forcing(type_))
 
 
-def _subnetwork_shrink(resource: Registered, previous: Registered) -> list[str]:
+def _subnetwork_shrink(resource: Snapshot, previous: Snapshot) -> list[str]:
     """A GCP subnetwork's range replaces it unless the new range contains the old one (expanded in place)."""
     if resource.type != "gcp:compute/subnetwork:Subnetwork":
         return []
-    old, new = unwrap(previous.inputs).get("ipCidrRange"), unwrap(resource.inputs).get("ipCidrRange")
-    if old == new or old is None or new is None:
+    old, new = previous.inputs.get("ipCidrRange"), resource.inputs.get("ipCidrRange")
+    if old == new or old is None or new is None or COMPUTED in (old, new):
         return []
     return [] if ipaddress.IPv4Network(old).subnet_of(ipaddress.IPv4Network(new)) else ["ipCidrRange"]
 
