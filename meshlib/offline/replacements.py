@@ -346,6 +346,7 @@ class Snapshot:
             name=resource["name"],
             inputs=resource.get("inputs", {}),
             inputs_from={top: tuple(keys) for top, keys in resource.get("inputsFrom", {}).items()},
+            # Plans name providers, not their type: meshlib passes only Kubernetes providers explicitly.
             provider=f"pulumi:providers:kubernetes::{provider}" if provider else "",
             parent=resource.get("parent") or "",
         )
