@@ -182,8 +182,10 @@ def test_diff_reports_exactly_a_new_exported_service(tmp_path: Path, planned: di
     capsys.readouterr()
     assert main(["diff", str(planned["multi-primary"] / "plan.json"), str(new)]) == 1
     out = capsys.readouterr().out
-    # central imported nothing before: its ServiceFederation is new too
-    assert "3 to create, 0 to update, 0 to replace, 0 to delete" in out
+    # central imported nothing before: its ServiceFederation is new too; so are the check that it reaches
+    # ratings, and the namespace and account of its first call check
+    assert "6 to create, 0 to update, 0 to replace, 0 to delete" in out
+    assert "+ kubernetes:batch/v1:Job mesh1-central-verify-call-ratings-default-east-9080\n" in out
     assert "+ meshlib:index:ServiceFederation mesh1-central-federation\n" in out
     assert "+ kubernetes:networking.istio.io/v1:ServiceEntry mesh1-central-federation-serviceentry-ratings" in out
     assert "+ kubernetes:networking.istio.io/v1:DestinationRule mesh1-central-federation-destinationrule-ratings" in out

@@ -64,7 +64,7 @@ BAD_CONFIGS = [
     pytest.param(_set("trustDomain", value="Not A Domain"), "mesh:trustDomain", id="trust-domain"),
     pytest.param(_set("clusters", value=[]), "mesh:clusters", id="no-clusters"),
     # istio
-    pytest.param(_set("istio", "version", value="1.29.2"), "mesh:istio.version", id="istio-version"),
+    pytest.param(_set("istio", "version", value="1.28.2"), "mesh:istio.version", id="istio-version"),
     pytest.param(_set("istio", "version", value=1.3), "mesh:istio.version", id="istio-version-number"),
     pytest.param(_set("istio", "revision", value="default"), "mesh:istio.revision", id="istio-revision"),
     pytest.param(_set("istio", "hub", value="docker.io/istio"), "mesh:istio.hub", id="istio-typo"),
@@ -186,8 +186,12 @@ def shared_network_runs() -> tuple[Run, Run]:
 
 
 def changed_inputs(before: Run, after: Run) -> tuple[dict[Key, set[str]], set[Key]]:
-    """Surviving resources whose inputs changed (by top-level input key), and those whose registration changed."""
+    """Surviving resources whose inputs changed (by top-level input key), and those whose registration changed.
+
+    The deploy-time checks follow what they verify (tests/test_verify.py), so they are left out here.
+    """
     old, new = registrations(before), registrations(after)
+    old = {key: value for key, value in old.items() if "-verify" not in key[1]}
     inputs: dict[Key, set[str]] = {}
     changed: set[Key] = set()
     for key in old.keys() & new.keys():

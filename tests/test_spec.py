@@ -116,7 +116,7 @@ BAD_CONFIGS: list[tuple[str, Callable[[dict[str, Any]], None], str, str]] = [
     ("typo in cluster", _set("clusters.0.regoin", "x"), "mesh:clusters[0].regoin", "valid keys here:"),
     ("typo in nodes", _set("clusters.0.nodes", {"minimum": 1}), "mesh:clusters[0].nodes.minimum", "unknown key"),
     ("unsupported istio", _set("istio", {"version": "1.22.0"}), "mesh:istio.version", "is not supported"),
-    ("istio version typo", _set("istio", {"version": "1.30"}), "mesh:istio.version", "is not supported"),
+    ("istio version typo", _set("istio", {"version": "1.30"}), "mesh:istio.version", "is not an Istio release"),
     ("istio version number", _set("istio", {"version": 1.3}), "mesh:istio.version", "quoted string"),
     ("revision default", _set("istio", {"revision": "default"}), "mesh:istio.revision", "leave `revision` unset"),
     ("remote in multi-primary", _set("clusters.2.role", "remote"), "mesh:clusters[2].role", "primary-remote"),

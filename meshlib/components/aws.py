@@ -47,6 +47,7 @@ __all__ = [
     "CROSS_ZONE",
     "MESH_PORTS",
     "READINESS_GATE_LABEL",
+    "AwsClusterInputs",
     "AwsNetwork",
     "AwsNetworkArgs",
     "EksCluster",
@@ -345,6 +346,20 @@ def _after(resource: pulumi.Resource, value: pulumi.Input[str]) -> pulumi.Output
 
 
 @dataclass
+class AwsClusterInputs:
+    """A cluster's adopted VPC and subnet ids as Pulumi Inputs (another resource's or stack's outputs).
+
+    They replace the spec's `vpcId` and subnet ids, which then only stand in for validation. The
+    subnet lists are plain lists (their items may be Outputs): how many there are must be known
+    at plan time, as it decides how many east-west addresses are reserved.
+    """
+
+    vpc_id: pulumi.Input[str] | None = None
+    public_subnet_ids: Sequence[pulumi.Input[str]] | None = None
+    private_subnet_ids: Sequence[pulumi.Input[str]] | None = None
+
+
+@dataclass
 class AwsNetworkArgs:
     """One Istio network on AWS: the EKS clusters that share its VPC (all in `region`)."""
 
@@ -362,6 +377,8 @@ class AwsNetworkArgs:
     """Starts the `Name` tags, and the EKS cluster names in the subnets' `kubernetes.io/cluster/` tags."""
     protect: bool = False
     """Pulumi `protect` on the VPC and the NAT Elastic IPs (refused at preview, before anything is deleted)."""
+    inputs: Mapping[str, AwsClusterInputs] = field(default_factory=dict)
+    """Per cluster name: ids from other resources or stacks, in place of the spec's (adopted VPCs only)."""
 
 
 @dataclass
@@ -477,7 +494,8 @@ class AwsNetwork(pulumi.ComponentResource):
     # -- building --
 
     def _adopt(self, args: AwsNetworkArgs) -> None:
-        vpc_id = args.clusters[0].vpc_id
+        first = args.inputs.get(args.clusters[0].name, AwsClusterInputs())
+        vpc_id: pulumi.Input[str] | None = first.vpc_id if first.vpc_id is not None else args.clusters[0].vpc_id
         assert vpc_id is not None  # _check_network
         self.vpc_id = pulumi.Output.from_input(vpc_id)
         self.cidrs = [str(cluster.vpc_cidr) for cluster in args.clusters if cluster.vpc_cidr is not None]
@@ -488,18 +506,25 @@ class AwsNetwork(pulumi.ComponentResource):
         self.egress_ips = pulumi.Output.from_input([])
         self.egress_known = False
         for cluster in args.clusters:
+            given = args.inputs.get(cluster.name, AwsClusterInputs())
+            public: Sequence[pulumi.Input[str]] = (
+                cluster.public_subnet_ids if given.public_subnet_ids is None else given.public_subnet_ids
+            )
+            private: Sequence[pulumi.Input[str]] = (
+                cluster.private_subnet_ids if given.private_subnet_ids is None else given.private_subnet_ids
+            )
             private_cidrs = [
                 aws.ec2.get_subnet_output(
                     id=subnet, region=args.region, opts=pulumi.InvokeOutputOptions(parent=self)
                 ).cidr_block
-                for subnet in cluster.private_subnet_ids
+                for subnet in private
             ]
             self._subnets[cluster.name] = _Subnets(
-                public=pulumi.Output.from_input(list(cluster.public_subnet_ids)),
-                private=pulumi.Output.from_input(list(cluster.private_subnet_ids)),
+                public=pulumi.Output.all(*public).apply(list),
+                private=pulumi.Output.all(*private).apply(list),
                 private_cidrs=pulumi.Output.all(*private_cidrs).apply(lambda cidrs: [str(cidr) for cidr in cidrs]),
-                public_count=len(cluster.public_subnet_ids),
-                private_count=len(cluster.private_subnet_ids),
+                public_count=len(public),
+                private_count=len(private),
             )
 
     def _create(self, name: str, args: AwsNetworkArgs) -> None:
@@ -957,10 +982,11 @@ class EksCluster(MeshCluster):
         self.east_west = None
         self.kubernetes_ready = []
         self.istio_namespace_labels = {}
-        if args.east_west_gateway:
+        if args.east_west_gateway or spec.ingress_gateway is not None:
             controller = self._load_balancer_controller(name, names, spec, region, network, tags)
             self.load_balancer_controller = controller
-            self.east_west = self._east_west(name, names, spec, region, network, controller, tags)
+            if args.east_west_gateway:
+                self.east_west = self._east_west(name, names, spec, region, network, controller, tags)
             # Its webhooks mutate Services (and gateway pods): nothing of Istio's goes in before it is ready.
             self.kubernetes_ready = [controller]
             # Gateway pods count as ready only once their NLB target is healthy: rollouts drop no traffic.
@@ -1075,6 +1101,15 @@ class EksCluster(MeshCluster):
             },
             opts=child_opts(self, provider=self.provider, depends_on=[agent, association, policy]),
         )
+
+    def load_balancer_annotations(self, internal: bool) -> dict[str, str]:
+        """An NLB from the AWS Load Balancer Controller, targeting pods, across zones (an ingress gateway's)."""
+        return {
+            f"{_LB}-type": "external",
+            f"{_LB}-nlb-target-type": "ip",
+            f"{_LB}-attributes": CROSS_ZONE,
+            f"{_LB}-scheme": "internal" if internal else "internet-facing",
+        }
 
     def _east_west(
         self,

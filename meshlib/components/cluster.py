@@ -73,6 +73,10 @@ class MeshCluster(pulumi.ComponentResource):
     istio_namespace_labels: Mapping[str, str] = {}
     """Labels the cluster's platform wants on `istio-system` (e.g. load-balancer readiness gates)."""
 
+    def load_balancer_annotations(self, internal: bool) -> Mapping[str, str]:
+        """Service annotations that give a gateway (an ingress) this cloud's load balancer, internal or not."""
+        return {}
+
     def mesh_outputs(self) -> dict[str, pulumi.Input[object]]:
         """The outputs every cluster component registers."""
         return {

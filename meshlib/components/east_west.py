@@ -10,7 +10,9 @@ import pulumi_kubernetes as k8s
 
 from meshlib.components.cluster import MeshCluster
 from meshlib.components.istio_objects import istio_release, istio_resource
-from meshlib.plan.manifests import cross_network_gateway, istiod_gateway, istiod_virtual_service
+from meshlib.plan.manifests import cross_network_gateway, istiod_gateway, istiod_virtual_services
+from meshlib.plan.overrides import with_overrides
+from meshlib.plan.revisions import plan_revisions
 from meshlib.plan.topology import ClusterPlan
 from meshlib.plan.values import EAST_WEST_GATEWAY_NAME, gateway_values
 from meshlib.spec.models import MeshSpec
@@ -53,12 +55,18 @@ class EastWestGateway(pulumi.ComponentResource):
         on_cluster = pulumi.ResourceOptions(parent=self, provider=cluster.provider)
         # Only the source ranges wait for deployment (NAT addresses): every other value shows in a preview.
         ranges = None if args.source_ranges is None else pulumi.Output.from_input(args.source_ranges).apply(sorted)
-        values = gateway_values(spec, plan, exposure.annotations, exposure.load_balancer_ip, source_ranges=ranges)
+        values = with_overrides(
+            spec,
+            "gateway",
+            plan.name,
+            gateway_values(spec, plan, exposure.annotations, exposure.load_balancer_ip, source_ranges=ranges),
+        )
         self.release = istio_release(
             f"{name}-release",
             EAST_WEST_GATEWAY_NAME,
             "gateway",
             spec.istio,
+            plan_revisions(spec).gateway.version,
             values,
             pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=list(args.depends_on))),
         )
@@ -66,7 +74,7 @@ class EastWestGateway(pulumi.ComponentResource):
         if plan.is_primary:
             manifests = [cross_network_gateway(plan.passthrough_hosts)] if plan.configures_cross_network_gateway else []
             if plan.exposes_istiod:
-                manifests += [istiod_gateway(), istiod_virtual_service(spec)]
+                manifests += [istiod_gateway(), *istiod_virtual_services(spec)]
             config_opts = pulumi.ResourceOptions.merge(
                 on_cluster, pulumi.ResourceOptions(depends_on=list(args.config_depends_on))
             )

@@ -164,6 +164,8 @@ class ExistingClusterArgs:
 
     spec: ClusterSpec
     """A `cloud: existing` cluster: its `kubeconfig` and optional `east_west_address`."""
+    kubeconfig: pulumi.Input[str] | None = None
+    """The kubeconfig's content (e.g. another stack's output), in place of the spec's `kubeconfig.secret` key."""
 
 
 class ExistingCluster(MeshCluster):
@@ -181,9 +183,14 @@ class ExistingCluster(MeshCluster):
         secret_key = spec.kubeconfig.secret if spec.kubeconfig else None
 
         provider_kubeconfig: pulumi.Input[str]
-        if secret_key:
-            text = pulumi.Config("mesh").require_secret(secret_key)
-            source = f"the kubeconfig in secret config key mesh:{secret_key}"
+        if args.kubeconfig is not None or secret_key:
+            if args.kubeconfig is not None:
+                text = pulumi.Output.secret(args.kubeconfig)
+                source = f"the kubeconfig given for cluster {spec.name!r}"
+            else:
+                assert secret_key is not None
+                text = pulumi.Config("mesh").require_secret(secret_key)
+                source = f"the kubeconfig in secret config key mesh:{secret_key}"
             target = text.apply(
                 lambda content: resolve_context(
                     parse_kubeconfig(content, spec.name, source),

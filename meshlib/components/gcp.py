@@ -482,7 +482,7 @@ class GkeCluster(MeshCluster):
             address = self.east_west_address.address
             self.east_west = EastWestExposure(
                 addresses=address.apply(lambda found: [found]),
-                annotations=_east_west_annotations(internal),
+                annotations=dict(_load_balancer_annotations(internal)),
                 load_balancer_ip=address,
             )
 
@@ -511,6 +511,10 @@ class GkeCluster(MeshCluster):
         self.control_plane_egress_known = False
         self.register_outputs(self.mesh_outputs())
 
+    def load_balancer_annotations(self, internal: bool) -> dict[str, str]:
+        """GKE's own load balancer: external by default, or internal with global access."""
+        return _load_balancer_annotations(internal)
+
 
 def _impersonation(args: GkeClusterArgs) -> dict[str, str]:
     """The auth plugin's environment: impersonate the service account the GCP provider deploys as.
@@ -522,7 +526,7 @@ def _impersonation(args: GkeClusterArgs) -> dict[str, str]:
     return {IMPERSONATION_VARIABLE: account} if account else {}
 
 
-def _east_west_annotations(internal: bool) -> dict[str, pulumi.Input[str]]:
+def _load_balancer_annotations(internal: bool) -> dict[str, str]:
     if not internal:
         return {}
     # Global access: clusters of other regions (over VPN/Interconnect or peering) reach the gateway too.

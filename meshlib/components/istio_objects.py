@@ -14,14 +14,20 @@ __all__ = ["istio_release", "istio_resource"]
 
 
 def istio_release(
-    resource_name: str, release: str, chart: str, istio: IstioSpec, values: dict[str, Any], opts: pulumi.ResourceOptions
+    resource_name: str,
+    release: str,
+    chart: str,
+    istio: IstioSpec,
+    version: str,
+    values: dict[str, Any],
+    opts: pulumi.ResourceOptions,
 ) -> k8s.helm.v3.Release:
-    """Install Istio chart `chart` as Helm release `release` in `istio-system`, at the pinned version."""
+    """Install Istio chart `chart` at `version` as Helm release `release` in `istio-system`."""
     return k8s.helm.v3.Release(
         resource_name,
         name=release,
         chart=chart,
-        version=istio.version,
+        version=version,
         repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=istio.chart_repository),
         namespace=ISTIO_NAMESPACE,
         values=values,

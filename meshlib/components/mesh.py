@@ -7,18 +7,24 @@ from dataclasses import dataclass, field
 
 import pulumi
 
-from meshlib.components.aws import AwsNetwork, AwsNetworkArgs, EksCluster, EksClusterArgs
+from meshlib.components.applications import ClusterApplications, ClusterApplicationsArgs
+from meshlib.components.aws import AwsClusterInputs, AwsNetwork, AwsNetworkArgs, EksCluster, EksClusterArgs
 from meshlib.components.cluster import EastWestExposure, MeshCluster
 from meshlib.components.control_plane import IstioControlPlane, IstioControlPlaneArgs
 from meshlib.components.east_west import EastWestGateway, EastWestGatewayArgs
 from meshlib.components.existing import ExistingCluster, ExistingClusterArgs
+from meshlib.components.failover import ServiceFailover, ServiceFailoverArgs
 from meshlib.components.federation import ServiceFederation, ServiceFederationArgs
 from meshlib.components.gcp import GcpNetwork, GcpNetworkArgs, GkeCluster, GkeClusterArgs
 from meshlib.components.reader import RemoteReader, RemoteReaderArgs
 from meshlib.components.remote_secret import RemoteSecret, RemoteSecretArgs
 from meshlib.components.trust import ClusterCa, MeshTrust, MeshTrustArgs
+from meshlib.components.verify import MeshVerification, MeshVerificationArgs
+from meshlib.plan.applications import namespaces_of
 from meshlib.plan.capacity import capacity_warnings
-from meshlib.plan.topology import MeshPlan, plan_mesh
+from meshlib.plan.failover import failover_rules
+from meshlib.plan.revisions import plan_revisions
+from meshlib.plan.topology import ClusterPlan, MeshPlan, plan_mesh
 from meshlib.spec.loader import NAMESPACE
 from meshlib.spec.models import ClusterSpec, MeshSpec
 from meshlib.spec.problems import ConfigError
@@ -35,6 +41,10 @@ class MultiClusterMeshArgs:
     """A validated spec (`meshlib.load_spec()` or `meshlib.parse_spec(...)`)."""
     clusters: Mapping[str, MeshCluster] = field(default_factory=dict)
     """Clusters you built yourself, by spec name; the mesh builds the others from the spec."""
+    aws_inputs: Mapping[str, AwsClusterInputs] = field(default_factory=dict)
+    """Per `aws` cluster name: VPC and subnet ids from other resources or stacks, in place of the spec's."""
+    kubeconfigs: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Per `existing` cluster name: the kubeconfig's content, in place of its `kubeconfig.secret` config key."""
 
 
 class MultiClusterMesh(pulumi.ComponentResource):
@@ -55,6 +65,7 @@ class MultiClusterMesh(pulumi.ComponentResource):
     readers: dict[str, RemoteReader]
     remote_secrets: list[RemoteSecret]
     federations: dict[str, ServiceFederation]
+    applications: dict[str, ClusterApplications]
 
     def __init__(self, name: str, args: MultiClusterMeshArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         spec = args.spec
@@ -69,7 +80,7 @@ class MultiClusterMesh(pulumi.ComponentResource):
         for warning in [*admin_warnings(spec), *capacity_warnings(spec, plan, built=set(args.clusters))]:
             pulumi.log.warn(warning, self)
 
-        aws_networks, gcp_networks = self._networks(name, spec, args.clusters, child)
+        aws_networks, gcp_networks = self._networks(name, spec, args.clusters, child, args.aws_inputs)
         egress = {
             cluster.name: self._egress_of(cluster, args.clusters, aws_networks, gcp_networks)
             for cluster in spec.clusters
@@ -89,7 +100,7 @@ class MultiClusterMesh(pulumi.ComponentResource):
                 )
             api_access = _cidrs(spec, [egress[w] for w in watchers])
             self.clusters[cluster.name] = self._cluster(
-                name, cluster, plan, aws_networks, gcp_networks, api_access, child
+                name, cluster, plan, aws_networks, gcp_networks, api_access, child, args.kubeconfigs.get(cluster.name)
             )
 
         self.trust = MeshTrust(
@@ -126,7 +137,7 @@ class MultiClusterMesh(pulumi.ComponentResource):
                 RemoteReaderArgs(
                     cluster=self.clusters[watched.name],
                     plan=watched,
-                    revision=spec.istio.revision,
+                    revisions=plan_revisions(spec),
                     depends_on=[self.control_planes[watched.name].namespace],
                 ),
                 child,
@@ -153,19 +164,26 @@ class MultiClusterMesh(pulumi.ComponentResource):
         self.gateways = {}
         egress_known = {n: c.egress_known for n, c in self.clusters.items()}
         control_plane_known = {n: c.control_plane_egress_known for n, c in self.clusters.items()}
-        for cluster_plan in sorted(plan.clusters, key=lambda c: not c.is_primary):
-            if not cluster_plan.east_west_gateway:
-                continue
-            own_istiod = self.control_planes[cluster_plan.config_cluster].istiod
-            # The gateway's pods are injected through the cluster's own webhook configuration.
+        gateway_revision = plan_revisions(spec).gateway.name
+
+        def gateway_needs(cluster_plan: ClusterPlan) -> list[pulumi.Resource]:
+            """What a gateway's pods need first: the webhook and istiod of the revision that injects them."""
+            injector = self.control_planes[cluster_plan.config_cluster].istiods[gateway_revision]
             needs: list[pulumi.Resource] = list(
-                dict.fromkeys([self.control_planes[cluster_plan.name].istiod, own_istiod])
+                dict.fromkeys([self.control_planes[cluster_plan.name].istiods[gateway_revision], injector])
             )
             if not cluster_plan.is_primary:
                 # A remote's webhook calls its primary's istiod, through the primary's gateway, and
                 # istiod serves the remote's proxies once it watches the remote.
                 needs.append(self.gateways[cluster_plan.config_cluster])
                 needs += [s for s in self.remote_secrets if s.watched == cluster_plan.name]  # one per watcher
+            return needs
+
+        for cluster_plan in sorted(plan.clusters, key=lambda c: not c.is_primary):
+            if not cluster_plan.east_west_gateway:
+                continue
+            own_istiod = self.control_planes[cluster_plan.config_cluster].istiod
+            needs = gateway_needs(cluster_plan)
             source_ranges = None
             peers = plan.gateway_peers(cluster_plan.name, egress_known, control_plane_known)
             if spec.restrict_east_west_sources and peers is not None:
@@ -188,6 +206,24 @@ class MultiClusterMesh(pulumi.ComponentResource):
                 child,
             )
 
+        specs = {cluster.name: cluster for cluster in spec.clusters}
+        self.applications = {
+            cluster_plan.name: ClusterApplications(
+                f"{name}-{cluster_plan.name}-apps",
+                ClusterApplicationsArgs(
+                    plan=plan,
+                    cluster_name=cluster_plan.name,
+                    cluster=self.clusters[cluster_plan.name],
+                    tags=self.control_planes[cluster_plan.name].tags,
+                    default_injector=self.control_planes[cluster_plan.name].istiod,
+                    gateway_depends_on=gateway_needs(cluster_plan),
+                ),
+                child,
+            )
+            for cluster_plan in plan.clusters
+            if namespaces_of(spec, cluster_plan.name) or specs[cluster_plan.name].ingress_gateway
+        }
+
         self.federations = {
             cluster_plan.name: ServiceFederation(
                 f"{name}-{cluster_plan.name}-federation",
@@ -205,13 +241,51 @@ class MultiClusterMesh(pulumi.ComponentResource):
             for cluster_plan in plan.clusters
             if cluster_plan.imports
         }
+        self.failovers = {
+            holder: ServiceFailover(
+                f"{name}-{holder}-failover",
+                ServiceFailoverArgs(
+                    rules=rules,
+                    cluster=self.clusters[holder],
+                    depends_on=[self.control_planes[holder].istiod],
+                ),
+                child,
+            )
+            for holder, rules in failover_rules(plan).items()
+        }
+        # Last: the checks `pulumi up` awaits, each after what it verifies (docs/verify.md).
+        self.verification = (
+            MeshVerification(
+                f"{name}-verify",
+                MeshVerificationArgs(
+                    plan=plan,
+                    clusters=self.clusters,
+                    prefix=name,
+                    after={
+                        c.name: [
+                            self.control_planes[c.name].istiod,
+                            *([self.gateways[c.name]] if c.name in self.gateways else []),
+                            *[s for s in self.remote_secrets if s.watcher == c.name],
+                            *([self.federations[c.name]] if c.name in self.federations else []),
+                            *([self.applications[c.name]] if c.name in self.applications else []),
+                        ]
+                        for c in plan.clusters
+                    },
+                    control_namespaces={n: cp.namespace for n, cp in self.control_planes.items()},
+                ),
+                child,
+            )
+            if spec.verify.enabled
+            else None
+        )
         self.register_outputs({"clusters": self.cluster_outputs(), "summary": self.summary()})
 
     def cluster_outputs(self) -> dict[str, dict[str, object]]:
-        """Per cluster: cloud, network, role, API endpoint, east-west address and Istio revision.
+        """Per cluster: cloud, network, role, API endpoint, east-west address, Istio revisions (and the stable one).
 
         Kubeconfigs are left out: they are secret, and a secret inside makes the whole output secret.
         """
+        revisions = plan_revisions(self.plan.spec)
         return {
             cluster_plan.name: {
                 "cloud": cluster_plan.cloud,
@@ -223,7 +297,8 @@ class MultiClusterMesh(pulumi.ComponentResource):
                     if cluster_plan.east_west_gateway
                     else None
                 ),
-                "istioRevision": self.plan.spec.istio.revision or "default",
+                "istioRevision": revisions.stable.name,
+                "istioRevisions": [revision.name for revision in revisions.revisions],
             }
             for cluster_plan in self.plan.clusters
         }
@@ -231,10 +306,14 @@ class MultiClusterMesh(pulumi.ComponentResource):
     def summary(self) -> dict[str, object]:
         """What the mesh is made of, for humans reading stack outputs."""
         plan = self.plan
+        revisions = plan_revisions(plan.spec)
         return {
             "meshId": plan.spec.mesh_id,
             "mode": plan.spec.mode,
-            "istioVersion": plan.spec.istio.version,
+            "istioVersion": revisions.stable.version,
+            "istioRevisions": {revision.name: revision.version for revision in revisions.revisions},
+            "revisionTags": dict(revisions.tags),
+            "gatewayRevision": revisions.gateway.name,
             "networks": list(plan.networks),
             "primaries": [c.name for c in plan.clusters if c.is_primary],
             "remotes": [c.name for c in plan.clusters if not c.is_primary],
@@ -247,7 +326,11 @@ class MultiClusterMesh(pulumi.ComponentResource):
 
     @staticmethod
     def _networks(
-        name: str, spec: MeshSpec, prebuilt: Mapping[str, MeshCluster], opts: pulumi.ResourceOptions
+        name: str,
+        spec: MeshSpec,
+        prebuilt: Mapping[str, MeshCluster],
+        opts: pulumi.ResourceOptions,
+        inputs: Mapping[str, AwsClusterInputs] | None = None,
     ) -> tuple[dict[str, AwsNetwork], dict[str, GcpNetwork]]:
         """One VPC per Istio network and cloud, shared by the clusters the mesh builds on it."""
         grouped: dict[tuple[str, str], list[ClusterSpec]] = {}
@@ -265,6 +348,7 @@ class MultiClusterMesh(pulumi.ComponentResource):
                     vpc_cidr=_network_block(spec, network),
                     name_prefix=prefix,
                     protect=any(member.deletion_protection for member in members),
+                    inputs={m.name: (inputs or {})[m.name] for m in members if m.name in (inputs or {})},
                 ),
                 opts,
             )
@@ -315,6 +399,7 @@ class MultiClusterMesh(pulumi.ComponentResource):
         gcp: Mapping[str, GcpNetwork],
         api_access: pulumi.Output[list[str]],
         opts: pulumi.ResourceOptions,
+        kubeconfig: pulumi.Input[str] | None = None,
     ) -> MeshCluster:
         gateway = plan.cluster(cluster.name).east_west_gateway
         resource_name = f"{name}-{cluster.name}"
@@ -343,7 +428,7 @@ class MultiClusterMesh(pulumi.ComponentResource):
                 ),
                 opts,
             )
-        return ExistingCluster(resource_name, ExistingClusterArgs(spec=cluster), opts)
+        return ExistingCluster(resource_name, ExistingClusterArgs(spec=cluster, kubeconfig=kubeconfig), opts)
 
 
 def _exposure(cluster: MeshCluster) -> EastWestExposure:

@@ -11,6 +11,7 @@ import pulumi_kubernetes as k8s
 
 from meshlib.components.cluster import MeshCluster
 from meshlib.plan.reader import READER, READER_NAMESPACE, cluster_role_rules, namespace_role_rules
+from meshlib.plan.revisions import RevisionPlan
 from meshlib.plan.topology import ClusterPlan
 
 __all__ = ["RemoteReader", "RemoteReaderArgs"]
@@ -23,8 +24,8 @@ class RemoteReaderArgs:
     cluster: MeshCluster
     """The watched cluster."""
     plan: ClusterPlan
-    revision: str | None = None
-    """The Istio revision of the watching istiods (names the mesh ConfigMap and injector they use)."""
+    revisions: RevisionPlan
+    """The Istio revisions and tags of the watching istiods (name the mesh ConfigMaps and injectors they use)."""
     depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
     """What creates `istio-system` in the watched cluster."""
 
@@ -50,13 +51,13 @@ class RemoteReader(pulumi.ComponentResource):
         cluster_role = k8s.rbac.v1.ClusterRole(
             f"{name}-cluster-role",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=READER),
-            rules=_policy(cluster_role_rules(args.plan, args.revision)),
+            rules=_policy(cluster_role_rules(args.plan, args.revisions)),
             opts=on_cluster,
         )
         role = k8s.rbac.v1.Role(
             f"{name}-role",
             metadata=namespaced,
-            rules=_policy(namespace_role_rules(args.plan, args.revision)),
+            rules=_policy(namespace_role_rules(args.plan, args.revisions)),
             opts=on_cluster,
         )
         self.ready = [

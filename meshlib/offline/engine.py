@@ -86,6 +86,9 @@ class Registered:
     """Read from the cloud (`Resource.get`), not managed: `pulumi preview` shows it as a read."""
     property_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Per top-level input, the URNs of the resources its value came from."""
+    aliases: tuple[str, ...] = ()
+    """URNs it was known by before (`ResourceOptions.aliases`): Pulumi updates that resource rather than
+    replacing it."""
 
     @property
     def parent_name(self) -> str:
@@ -220,6 +223,16 @@ class _RecordingMonitor(MockMonitor):
             registered.protect = bool(getattr(request, "protect", False))
             registered.delete_before_replace = bool(getattr(request, "deleteBeforeReplace", False))
             registered.ignore_changes = tuple(getattr(request, "ignoreChanges", ()))
+            registered.aliases = tuple(_alias_urns(urn, getattr(request, "aliases", ())))
+
+
+def _alias_urns(urn: str, aliases: Any) -> Iterator[str]:
+    """The old URNs of `aliases` (full URNs, or specs renaming a resource under the same parent)."""
+    for alias in aliases:
+        if alias.urn:
+            yield alias.urn
+        elif alias.spec.name and not (alias.spec.type or alias.spec.parentUrn or alias.spec.noParent):
+            yield f"{urn.rsplit('::', 1)[0]}::{alias.spec.name}"
 
 
 @dataclass

@@ -294,6 +294,25 @@ REPLACE_ON: dict[str, Forcing] = {
     "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": Forcing(
         ("metadata.name", "metadata.namespace", "roleRef"), _K8S + "diff.go forceNew: RoleBinding .roleRef (immutable)"
     ),
+    "kubernetes:batch/v1:Job": Forcing(
+        (
+            "metadata.name",
+            "metadata.namespace",
+            "spec.completions",
+            "spec.parallelism",
+            "spec.selector",
+            "spec.template",
+        ),
+        _K8S + "diff.go forceNew: Job .spec.completions, .parallelism, .selector, .template; metadata",
+    ),
+    "kubernetes:apps/v1:Deployment": Forcing(
+        ("metadata.name", "metadata.namespace", "spec.selector"),
+        _K8S + "diff.go forceNew: Deployment .spec.selector; metadata",
+    ),
+    "kubernetes:core/v1:Service": Forcing(
+        ("metadata.name", "metadata.namespace", "spec.clusterIP"),
+        _K8S + "diff.go forceNew: Service .spec.clusterIP; metadata",
+    ),
     "kubernetes:apiextensions.k8s.io:CustomResource": Forcing(
         ("metadata.name", "metadata.namespace", "apiVersion", "kind"),
         _K8S + "provider.go Diff: forceNewFields .metadata.name, .metadata.namespace",
@@ -320,6 +339,8 @@ class Snapshot:
     parent: str = ""
     protect: bool = False
     ignore_changes: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    """Keys it had before (`ResourceOptions.aliases`): the same resource, updated, not replaced."""
 
     @classmethod
     def of_run(cls, resource: Registered) -> Snapshot:
@@ -334,6 +355,7 @@ class Snapshot:
             parent=resource.parent,
             protect=resource.protect,
             ignore_changes=resource.ignore_changes,
+            aliases=resource.aliases,
         )
 
     @classmethod
@@ -442,12 +464,17 @@ def changes(old: Iterable[Registered | Snapshot], new: Iterable[Registered | Sna
     """
     before = {s.key: s for s in map(_snapshot, old)}
     after = {s.key: s for s in map(_snapshot, new)}
+    renamed = {  # new key -> the old key an alias carries over
+        key: next(alias for alias in resource.aliases if alias in before and alias not in after)
+        for key, resource in after.items()
+        if key not in before and any(alias in before and alias not in after for alias in resource.aliases)
+    }
     result: dict[str, Change] = {}
     for key, resource in after.items():
-        previous = before.get(key)
+        previous = before.get(key) or before.get(renamed.get(key, ""))
         result[key] = _compare(previous, resource) if previous else Change(key, resource.type, resource.name, "create")
     for key, resource in before.items():
-        if key not in after:
+        if key not in after and key not in renamed.values():
             result[key] = Change(key, resource.type, resource.name, "delete", protected=resource.protect)
     _follow_replacements(result, after)
     return result

@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from meshlib.plan.revisions import Revision, plan_revisions
 from meshlib.plan.topology import ClusterPlan, ServiceImport
-from meshlib.plan.values import EAST_WEST_SELECTOR, istiod_service_name
+from meshlib.plan.values import EAST_WEST_SELECTOR
 from meshlib.spec.models import MeshSpec
 
 __all__ = [
@@ -19,7 +20,7 @@ __all__ = [
     "cross_network_gateway",
     "destination_rule",
     "istiod_gateway",
-    "istiod_virtual_service",
+    "istiod_virtual_services",
     "namespace_metadata",
     "peer_authentication",
     "service_entry",
@@ -92,19 +93,41 @@ def istiod_gateway() -> Manifest:
     )
 
 
-def istiod_virtual_service(spec: MeshSpec) -> Manifest:
-    """Routes the istiod Gateway's ports to istiod (or `istiod-<revision>`)."""
-    host = f"{istiod_service_name(spec)}.{ISTIO_NAMESPACE}.svc.cluster.local"
+def istiod_virtual_services(spec: MeshSpec) -> list[Manifest]:
+    """Route the istiod Gateway's ports to istiod: every SNI to the one revision, or each revision by its SNI.
+
+    With several revisions, a remote's proxies and API server reach `istiod-<rev>.istio-system.svc`
+    (the remote profile's Service of that name points at this gateway), which is the SNI each
+    revision's route matches: Istio's `expose-istiod-rev` sample.
+    """
+    revisions = plan_revisions(spec)
+    if not revisions.routes_istiod_by_sni:
+        return [_istiod_route("istiod-vs", revisions.revisions[0], ["*"])]
+    return [
+        _istiod_route(
+            f"istiod-vs-{revision.name}",
+            revision,
+            [
+                f"{revision.istiod_service}.{ISTIO_NAMESPACE}.svc",
+                f"{revision.istiod_service}.{ISTIO_NAMESPACE}.svc.cluster.local",
+            ],
+        )
+        for revision in revisions.revisions
+    ]
+
+
+def _istiod_route(name: str, revision: Revision, sni_hosts: list[str]) -> Manifest:
+    host = f"{revision.istiod_service}.{ISTIO_NAMESPACE}.svc.cluster.local"
     return _object(
         NETWORKING,
         "VirtualService",
-        "istiod-vs",
+        name,
         {
             "hosts": ["*"],
             "gateways": ["istiod-gateway"],
             "tls": [
                 {
-                    "match": [{"port": port, "sniHosts": ["*"]}],
+                    "match": [{"port": port, "sniHosts": list(sni_hosts)}],
                     "route": [{"destination": {"host": host, "port": {"number": target}}}],
                 }
                 for port, target in ISTIOD_PORTS.items()
@@ -173,7 +196,7 @@ def cluster_manifests(
         # Also configures the east-west gateways of this primary's remotes.
         manifests.append(cross_network_gateway(cluster.passthrough_hosts))
     if cluster.exposes_istiod:
-        manifests += [istiod_gateway(), istiod_virtual_service(spec)]
+        manifests += [istiod_gateway(), *istiod_virtual_services(spec)]
     for service in cluster.imports:
         addresses = exporter_addresses[service.exporter]
         manifests += [

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from meshlib.plan.revisions import RevisionPlan
 from meshlib.plan.topology import ClusterPlan
 
 __all__ = [
@@ -52,7 +53,7 @@ def _rule(group: str, resources: list[str], verbs: list[str], names: list[str] |
 _WATCH = ["list", "watch"]
 
 
-def cluster_role_rules(watched: ClusterPlan, revision: str | None) -> list[Rule]:
+def cluster_role_rules(watched: ClusterPlan, revisions: RevisionPlan) -> list[Rule]:
     """The ClusterRole of the reader in `watched`: discovery for every watcher, control for its primary."""
     rules = [
         _rule("", ["namespaces", "services", "pods", "nodes"], _WATCH),
@@ -65,7 +66,14 @@ def cluster_role_rules(watched: ClusterPlan, revision: str | None) -> list[Rule]
     ]
     if watched.is_primary:
         return rules
-    injector = f"istio-sidecar-injector-{revision}" if revision else "istio-sidecar-injector"
+    # Each revision's istiod patches the caBundle of its own injector and of the tags pointing at it.
+    injectors = [
+        *(
+            f"istio-sidecar-injector-{r.name}" if r.chart_revision else "istio-sidecar-injector"
+            for r in revisions.revisions
+        ),
+        *(f"istio-revision-tag-{tag}" for tag in revisions.tags),
+    ]
     return rules + [
         _rule("", ["namespaces"], ["get"], [READER_NAMESPACE]),  # is this primary the remote's control plane?
         _rule("authentication.k8s.io", ["tokenreviews"], ["create"]),  # the remote's proxies' CSRs and xDS
@@ -73,14 +81,14 @@ def cluster_role_rules(watched: ClusterPlan, revision: str | None) -> list[Rule]
         _rule("", ["configmaps"], ["list", "watch", "update"], ["istio-ca-root-cert", "istio-ca-crl"]),
         _rule("", ["configmaps"], ["create"]),  # a create cannot be limited by name
         _rule("admissionregistration.k8s.io", ["mutatingwebhookconfigurations"], _WATCH),
-        _rule("admissionregistration.k8s.io", ["mutatingwebhookconfigurations"], ["update"], [injector]),
+        _rule("admissionregistration.k8s.io", ["mutatingwebhookconfigurations"], ["update"], injectors),
     ]
 
 
-def namespace_role_rules(watched: ClusterPlan, revision: str | None) -> list[Rule]:
-    """The Role of the reader in `istio-system` of `watched`: the mesh ConfigMap, and a primary's lock."""
-    mesh_config = f"istio-{revision}" if revision else "istio"
-    rules = [_rule("", ["configmaps"], _WATCH, [mesh_config])]
+def namespace_role_rules(watched: ClusterPlan, revisions: RevisionPlan) -> list[Rule]:
+    """The Role of the reader in `istio-system` of `watched`: each revision's mesh ConfigMap, and a primary's lock."""
+    mesh_configs = [f"istio-{r.chart_revision}" if r.chart_revision else "istio" for r in revisions.revisions]
+    rules = [_rule("", ["configmaps"], _WATCH, mesh_configs)]
     if not watched.is_primary:
         rules.append(_rule("", ["configmaps"], ["get", "update"], ["istio-namespace-controller-election"]))
     return rules

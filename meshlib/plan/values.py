@@ -1,4 +1,4 @@
-"""Helm values of the `base`, `istiod` and east-west `gateway` releases, per cluster role.
+"""Helm values of the `base`, `istiod` (per revision) and `gateway` (east-west, ingress) releases.
 
 The istiod chart has no values schema: Helm ignores a misspelt key without a word.
 Every path set here is listed in `meshlib.plan.value_paths.PATHS` (checked against the
@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from meshlib.plan.revisions import Revision, plan_revisions
 from meshlib.plan.topology import ClusterPlan
-from meshlib.spec.models import MeshSpec
+from meshlib.spec.models import IngressGatewaySpec, MeshSpec
 
 __all__ = [
     "EAST_WEST_GATEWAY_NAME",
@@ -22,6 +23,7 @@ __all__ = [
     "HA_REPLICAS",
     "base_values",
     "gateway_values",
+    "ingress_values",
     "injection_path",
     "istiod_service_name",
     "istiod_values",
@@ -39,8 +41,8 @@ Values = dict[str, Any]
 
 
 def istiod_service_name(spec: MeshSpec) -> str:
-    """`istiod`, or `istiod-<revision>` when a revision is configured."""
-    return f"istiod-{spec.istio.revision}" if spec.istio.revision else "istiod"
+    """`istiod`, or `istiod-<revision>`, of the revision that serves the defaults (see `RevisionPlan.stable`)."""
+    return plan_revisions(spec).stable.istiod_service
 
 
 def injection_path(cluster: ClusterPlan) -> str:
@@ -58,9 +60,12 @@ def base_values(
 
     `primary_address` is used only for a remote whose primary is reached by hostname.
     """
-    values: Values = {"global": {"enableReaderRBAC": False}}  # meshlib's own reader instead (plan.reader)
-    if spec.istio.revision:
-        values["defaultRevision"] = spec.istio.revision
+    revisions = plan_revisions(spec)
+    reader_switch = _reader_switch(revisions.newest)
+    values: Values = {"global": reader_switch} if reader_switch else {}
+    stable = revisions.stable.chart_revision
+    if stable:  # the default validating webhook calls this revision's istiod
+        values["defaultRevision"] = stable
     if not cluster.is_primary:
         values["profile"] = "remote"
         if primary_address_is_hostname:
@@ -73,20 +78,23 @@ def istiod_values(
     cluster: ClusterPlan,
     primary_address: Any = None,
     primary_address_is_hostname: bool = False,
+    *,
+    revision: Revision | None = None,
 ) -> Values:
-    """Values of the `istiod` chart: a full control plane, or the remote profile.
+    """Values of the `istiod` chart for `revision` (default: the stable one): a control plane, or the remote profile.
 
     `primary_address` (a remote's primary's east-west address) is required for a remote.
     """
+    revision = revision or plan_revisions(spec).stable
     values: Values = {}
-    if spec.istio.revision:
-        values["revision"] = spec.istio.revision
+    if revision.chart_revision:
+        values["revision"] = revision.chart_revision
     if cluster.is_primary:
         global_values: Values = {
             "meshID": spec.mesh_id,
             "multiCluster": {"clusterName": cluster.name},
             "network": cluster.network,
-            "enableReaderRBAC": False,
+            **_reader_switch(revision),
         }
         if cluster.remotes:
             global_values["externalIstiod"] = True
@@ -96,9 +104,7 @@ def istiod_values(
         # its PodDisruptionBudget (minAvailable 1) then lets node drains proceed one pod at a time.
         values["autoscaleMin"] = HA_REPLICAS
         values["replicaCount"] = HA_REPLICAS
-        values["topologySpreadConstraints"] = _spread(
-            {"app": "istiod", "istio.io/rev": spec.istio.revision or "default"}
-        )
+        values["topologySpreadConstraints"] = _spread({"app": "istiod", "istio.io/rev": revision.name})
         return values
     if primary_address is None:
         raise ValueError(f"remote {cluster.name!r} needs its primary's east-west address")
@@ -108,12 +114,12 @@ def istiod_values(
         "network": cluster.network,
         "configCluster": True,
         "remotePilotAddress": primary_address,
-        "enableReaderRBAC": False,
+        **_reader_switch(revision),
     }
     if primary_address_is_hostname:
         # A hostname becomes an ExternalName Service the API server's webhook client refuses:
         # point the injection webhook at the primary's gateway by URL instead.
-        values["istiodRemote"] = {"injectionURL": _webhook_url(primary_address, injection_path(cluster))}
+        values["istiodRemote"] = {"injectionURL": injection_url(primary_address, cluster)}
         # With configCluster the chart renders its own validator too, which reads the same value as `base`.
         values["base"] = {"validationURL": _webhook_url(primary_address, "/validate")}
     else:
@@ -142,20 +148,55 @@ def gateway_values(
         service["loadBalancerSourceRanges"] = (
             list(source_ranges) if isinstance(source_ranges, Sequence) else source_ranges
         )
+    values = _ha_gateway(spec, EAST_WEST_GATEWAY_NAME, EAST_WEST_SELECTOR)
+    values["networkGateway"] = cluster.network
+    if service:
+        values["service"] = service
+    return values
+
+
+def ingress_values(spec: MeshSpec, ingress: IngressGatewaySpec, annotations: Mapping[str, Any]) -> Values:
+    """Values of an ingress `gateway` release: HA like the east-west one; `annotations` from the cloud and config."""
+    values = _ha_gateway(spec, ingress.name, ingress_selector(ingress))
+    merged = {**annotations, **ingress.annotations}
+    if merged:
+        values["service"] = {"annotations": merged}
+    return values
+
+
+def ingress_selector(ingress: IngressGatewaySpec) -> dict[str, str]:
+    """The label the chart puts on the ingress pods: `istio: <name without 'istio-'>`."""
+    return {"istio": ingress.name.removeprefix("istio-")}
+
+
+def _ha_gateway(spec: MeshSpec, name: str, selector: Mapping[str, str]) -> Values:
+    """A gateway of `gatewayRevision`, `HA_REPLICAS` pods spread across zones, drained one at a time."""
     values: Values = {
-        "name": EAST_WEST_GATEWAY_NAME,
-        "networkGateway": cluster.network,
+        "name": name,
         "replicaCount": HA_REPLICAS,
         "autoscaling": {"minReplicas": HA_REPLICAS},
         # The chart creates no PodDisruptionBudget unless asked (and only with more than one replica).
         "podDisruptionBudget": {"minAvailable": 1},
-        "topologySpreadConstraints": _spread(dict(EAST_WEST_SELECTOR)),
+        "topologySpreadConstraints": _spread(dict(selector)),
     }
-    if spec.istio.revision:
-        values["revision"] = spec.istio.revision
-    if service:
-        values["service"] = service
+    revision = plan_revisions(spec).gateway.chart_revision
+    if revision:
+        values["revision"] = revision
     return values
+
+
+def injection_url(primary_address: Any, cluster: ClusterPlan) -> Any:
+    """The URL a remote's injection webhooks call when its primary is reached by hostname."""
+    return _webhook_url(primary_address, injection_path(cluster))
+
+
+def _reader_switch(revision: Revision) -> Values:
+    """`enableReaderRBAC: false` where the chart reads it: meshlib's `meshlib-reader` instead (`meshlib.plan.reader`).
+
+    Istio 1.29's charts have no such switch: they always install Istio's `istio-reader-service-account`
+    and its ClusterRole, which meshlib's remote secrets do not use (docs/security.md).
+    """
+    return {} if revision.minor == "1.29" else {"enableReaderRBAC": False}
 
 
 def _spread(labels: dict[str, str]) -> list[Values]:

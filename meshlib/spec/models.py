@@ -17,23 +17,34 @@ from pydantic.alias_generators import to_camel
 __all__ = [
     "DEFAULT_ISTIO_VERSION",
     "ISTIO_CHART_REPOSITORY",
-    "SUPPORTED_ISTIO_MINOR",
+    "DEFAULT_REVISION",
+    "SUPPORTED_ISTIO_MINORS",
+    "ChartValuesSpec",
+    "IngressGatewaySpec",
+    "NamespaceSpec",
+    "RevisionSpec",
     "ClusterCaSpec",
     "ClusterSpec",
+    "FailoverSpec",
     "IstioSpec",
     "KubeconfigSpec",
     "MeshSpec",
     "NetworkSpec",
     "NodesSpec",
+    "OutlierDetectionSpec",
     "RootCaSpec",
     "ServicePortSpec",
     "ServiceSpec",
+    "VerifySpec",
     "is_ipv4",
 ]
 
 DEFAULT_ISTIO_VERSION = "1.30.3"
-SUPPORTED_ISTIO_MINOR = "1.30"
-"""Every Helm value and manifest meshlib generates was checked against this Istio series."""
+SUPPORTED_ISTIO_MINORS = ("1.29", "1.30")
+"""Every Helm value and manifest meshlib generates was checked against these Istio series
+(`meshlib.plan.value_paths` pins each one's chart facts)."""
+DEFAULT_REVISION = "default"
+"""Istio's name for the control plane installed without a revision (`istiod`, `istio-injection=enabled`)."""
 ISTIO_CHART_REPOSITORY = "https://istio-release.storage.googleapis.com/charts"
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -128,36 +139,102 @@ class _Model(BaseModel):
     )
 
 
+def _istio_version(value: str) -> str:
+    match = _ISTIO_VERSION.fullmatch(value)
+    supported = " or ".join(f"{minor}.x" for minor in SUPPORTED_ISTIO_MINORS)
+    if not match:
+        raise ValueError(f'{value!r} is not an Istio release such as "{DEFAULT_ISTIO_VERSION}"')
+    if f"{match[1]}.{match[2]}" not in SUPPORTED_ISTIO_MINORS:
+        oldest = SUPPORTED_ISTIO_MINORS[0]
+        older = (int(match[1]), int(match[2])) < tuple(int(part) for part in oldest.split("."))
+        raise ValueError(
+            f'Istio {value!r} is not supported: use a {supported} release such as "{DEFAULT_ISTIO_VERSION}" (the '
+            "chart values meshlib sets were checked against those series)"
+            + (
+                f"; a {match[1]}.{match[2]} mesh upgrades to {oldest} first, as Istio upgrades skip no minor"
+                if older
+                else ""
+            )
+        )
+    return value
+
+
+IstioVersion = Annotated[str, BeforeValidator(_no_bare_number), AfterValidator(_istio_version)]
+Values = dict[str, Any]
+
+
+class ChartValuesSpec(_Model):
+    """Helm values deep-merged over meshlib's, per chart (`mesh:istio.values`, `clusters[].istioValues`).
+
+    Every path is checked against the chart of each Istio version it applies to; paths that wire
+    the mesh (cluster name, network, mesh ID, remote wiring, trust) are refused with the key that
+    sets them instead.
+    """
+
+    base: Values = Field(default_factory=dict, description="Values of the `base` chart.")
+    istiod: Values = Field(default_factory=dict, description="Values of every `istiod` release (each revision).")
+    gateway: Values = Field(
+        default_factory=dict, description="Values of the east-west `gateway` release (its JSON schema applies)."
+    )
+    ingress_gateway: Values = Field(
+        default_factory=dict,
+        description="Values of the ingress `gateway` release (`clusters[].ingressGateway`; its JSON schema applies).",
+    )
+
+
+class RevisionSpec(_Model):
+    """One control-plane revision (an item of `mesh:istio.revisions`): an istiod release per cluster."""
+
+    name: DnsLabel = Field(
+        description="Revision name, e.g. `1-30-3`: istiod runs as `istiod-<name>`. `default` is the control "
+        "plane installed without a revision (what `version` alone installs), so an existing mesh can add a "
+        "canary beside it."
+    )
+    version: IstioVersion = Field(description="Istio release (and chart version) of this revision.")
+
+
 class IstioSpec(_Model):
     """Which Istio to install and from where (`mesh:istio`)."""
 
-    version: Annotated[str, BeforeValidator(_no_bare_number)] = Field(
+    version: IstioVersion = Field(
         DEFAULT_ISTIO_VERSION,
-        description=f"Istio release, which is also the chart version; {SUPPORTED_ISTIO_MINOR}.x is supported.",
+        description="Istio release, which is also the chart version; 1.29.x and 1.30.x are supported. With "
+        "`revisions`, leave it unset.",
     )
     revision: DnsLabel | None = Field(
         None,
-        description="Istio revision (e.g. `1-30`); istiod then runs as `istiod-<revision>`.",
+        description="Istio revision (e.g. `1-30`) of the one control plane `version` installs; istiod then "
+        "runs as `istiod-<revision>`. With `revisions`, leave it unset.",
+    )
+    revisions: list[RevisionSpec] | None = Field(
+        None,
+        min_length=1,
+        description="Control-plane revisions installed side by side (canary upgrades, docs/upgrades.md), "
+        "replacing `version` and `revision`. Their minors may differ by one at most.",
+    )
+    tags: dict[DnsLabel, DnsLabel] = Field(
+        default_factory=dict,
+        description="Revision tags (e.g. `prod`, `canary`, `default`) -> the revision each points at. "
+        "Namespaces follow a tag; moving it moves them at their next restart. The `default` tag also serves "
+        "`istio-injection=enabled` namespaces.",
+    )
+    gateway_revision: DnsLabel | None = Field(
+        None,
+        description="The revision that injects the gateways (east-west, ingress); required with more than one "
+        "revision. Changing it rolls the gateways onto that revision in place.",
     )
     chart_repository: str = Field(
         ISTIO_CHART_REPOSITORY, description="Helm repository serving the `base`, `istiod` and `gateway` charts."
     )
-
-    @field_validator("version")
-    @classmethod
-    def _supported_version(cls, value: str) -> str:
-        match = _ISTIO_VERSION.fullmatch(value)
-        if not match or f"{match[1]}.{match[2]}" != SUPPORTED_ISTIO_MINOR:
-            raise ValueError(
-                f"Istio {value!r} is not supported: use a {SUPPORTED_ISTIO_MINOR}.x release such as "
-                f'"{DEFAULT_ISTIO_VERSION}" (the chart values meshlib sets were checked against it)'
-            )
-        return value
+    values: ChartValuesSpec = Field(
+        default_factory=lambda: ChartValuesSpec.model_validate({}),
+        description="Helm value overrides for every cluster, per chart.",
+    )
 
     @field_validator("revision")
     @classmethod
     def _not_default(cls, value: str | None) -> str | None:
-        if value == "default":
+        if value == DEFAULT_REVISION:
             raise ValueError("'default' is Istio's name for no revision: leave `revision` unset instead")
         return value
 
@@ -213,6 +290,28 @@ class ClusterCaSpec(_Model):
     root: Text = Field(
         description="Config key holding the root certificate PEM (`root-cert.pem`), the same root for every cluster."
     )
+
+
+class IngressGatewaySpec(_Model):
+    """An ingress gateway on one cluster (`clusters[].ingressGateway`)."""
+
+    name: DnsLabel = Field("istio-ingressgateway", description="Helm release and Deployment name.")
+    internal: bool = Field(False, description="Put it on an internal load balancer.")
+    annotations: dict[str, str] = Field(
+        default_factory=dict, description="Extra annotations of its Service (merged over the cloud's)."
+    )
+
+
+class NamespaceSpec(_Model):
+    """An application namespace on the mesh (an item of `mesh:namespaces`)."""
+
+    name: DnsLabel = Field(description="Namespace name.")
+    tag: DnsLabel | None = Field(
+        None,
+        description="Revision tag (or revision) whose istiod injects its pods (`istio.io/rev`); default the "
+        "`default` tag, or the only revision.",
+    )
+    clusters: list[DnsLabel] | None = Field(None, description="Clusters to create it on; default every cluster.")
 
 
 class ClusterSpec(_Model):
@@ -275,6 +374,13 @@ class ClusterSpec(_Model):
     east_west_internal: bool = Field(
         False, description="Put the east-west gateway on an internal load balancer (private connectivity)."
     )
+    ingress_gateway: IngressGatewaySpec | None = Field(
+        None, description="Run an ingress gateway here (the `gateway` chart, HA like the east-west gateway)."
+    )
+    istio_values: ChartValuesSpec = Field(
+        default_factory=lambda: ChartValuesSpec.model_validate({}),
+        description="Helm value overrides for this cluster only, merged over `mesh:istio.values`.",
+    )
 
 
 _IAM_PRINCIPAL = re.compile(r"arn:aws(-cn|-us-gov)?:iam::\d{12}:(role|user)/[\w+=,.@-]+(/[\w+=,.@-]+)*")
@@ -319,6 +425,126 @@ class ServiceSpec(_Model):
         min_length=1, description="Clusters whose workloads may call `<name>.<namespace>.svc.<cluster>.local`."
     )
     ports: list[ServicePortSpec] = Field(min_length=1, description="Ports exported.")
+    verify: bool = Field(
+        True,
+        description="Check on every `pulumi up` that each consumer reaches this service through the mesh "
+        "(docs/verify.md); false skips its checks.",
+    )
+    responder: bool = Field(
+        False,
+        description="Deploy a tiny responder as this Service in the exporting cluster for the check, for a "
+        "service that does not exist yet (Kubernetes refuses a second Service of the name); its namespace must "
+        "exist (list it under `mesh:namespaces`). Off: your own workload answers the check.",
+    )
+
+
+class VerifySpec(_Model):
+    """Checks that `pulumi up` runs after building the mesh (`mesh:verify`, docs/verify.md)."""
+
+    enabled: bool = Field(True, description="Run the checks (Kubernetes Jobs that `pulumi up` awaits).")
+    generation: Count = Field(
+        0, ge=0, description="Bump to rerun every check on the next `pulumi up` (each Job is replaced)."
+    )
+    client_image: str = Field(
+        "curlimages/curl:8.11.1@sha256:c1fe1679c34d9784c1b0d1e5f62ac0a79fca01fb6377cdd33e90473c6f9f9a69",
+        min_length=1,
+        description="Image of the checks (needs `sh` and `curl`); pin by digest, e.g. from a private registry.",
+    )
+    responder_image: str = Field(
+        "registry.k8s.io/e2e-test-images/agnhost:2.53"
+        "@sha256:99c6b4bb4a1e1df3f0b3752168c89358794d02258ebebc26bf21c29399011a85",
+        min_length=1,
+        description="Image of the responders (runs `netexec --http-port=8080`); pin by digest.",
+    )
+
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?(?:h|ms|m|s))+")
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
+_DURATION_MS = {"h": 3_600_000.0, "m": 60_000.0, "s": 1_000.0, "ms": 1.0}
+
+
+def _duration(value: str) -> str:
+    """An Istio duration such as `10s`, `500ms` or `1m30s`, at least 1ms (what Istio's CRD admits)."""
+    if not _DURATION.fullmatch(value):
+        raise ValueError(f'{value!r} is not a duration such as "10s", "500ms" or "1m30s" (units h, m, s, ms)')
+    total = sum(float(number) * _DURATION_MS[unit] for number, unit in _DURATION_PART.findall(value))
+    if total < 1:
+        raise ValueError(f"{value!r} is shorter than 1ms (Istio's minimum)")
+    return value
+
+
+def _duration_text(value: Any) -> Any:
+    """Refuse a bare number where a duration is meant: its unit would be a guess."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise ValueError(f'give the unit, e.g. "{value}s" (a bare number has none)')
+    return value
+
+
+Duration = Annotated[str, BeforeValidator(_duration_text), AfterValidator(_duration)]
+FailoverLevel = Literal["network", "region", "zone", "cluster"]
+_FAILOVER_LEVELS: tuple[FailoverLevel, ...] = ("network", "region", "zone", "cluster")
+
+
+class OutlierDetectionSpec(_Model):
+    """When a caller's proxy ejects an unhealthy endpoint (`trafficPolicy.outlierDetection` of the rule).
+
+    Istio fails over only to endpoints it has ejected others for: without outlier detection
+    the proxies never learn that the nearest endpoints are unhealthy.
+    """
+
+    consecutive_5xx_errors: Count = Field(
+        5,
+        ge=1,
+        le=4294967295,
+        alias="consecutive5xxErrors",
+        description="5xx responses (or connection failures) in a row before an endpoint is ejected.",
+    )
+    interval: Duration = Field("10s", description="Time between ejection sweeps, e.g. `10s` or `500ms`.")
+    base_ejection_time: Duration = Field(
+        "30s", description="Minimum ejection time; it grows with each ejection of the same endpoint."
+    )
+    max_ejection_percent: Count = Field(
+        100,
+        ge=1,
+        le=100,
+        description="Largest share of the service's endpoints that may be ejected at once; 100 lets every "
+        "endpoint of a failing cluster go, so that traffic fails over (Envoy's own default, 10, would not).",
+    )
+
+
+class FailoverSpec(_Model):
+    """Failover between the clusters a service runs in (an item of `mesh:failover`).
+
+    Needs endpoint discovery: callers then see the endpoints of every cluster under
+    `<name>.<namespace>.svc.cluster.local` and prefer the nearest healthy ones (docs/failover.md).
+    """
+
+    name: DnsLabel = Field(description="Kubernetes Service name, the same in every cluster it runs in.")
+    namespace: DnsLabel = Field("default", description="Namespace of the Service.")
+    clusters: list[DnsLabel] = Field(description="The clusters the service runs in (at least two).")
+    consumers: list[DnsLabel] | None = Field(
+        None,
+        min_length=1,
+        description="Clusters whose workloads call it and should fail over; default every cluster.",
+    )
+    priority: list[FailoverLevel] = Field(
+        default_factory=lambda: list(_FAILOVER_LEVELS),
+        min_length=1,
+        description="Which endpoints a caller prefers, most important first: the same `network`, `region`, "
+        "`zone`, `cluster` as the caller (Istio's `failoverPriority` labels).",
+    )
+    outlier_detection: OutlierDetectionSpec = Field(
+        default_factory=lambda: OutlierDetectionSpec.model_validate({}),
+        description="When an endpoint counts as unhealthy (required by Istio for failover).",
+    )
+
+    @field_validator("priority")
+    @classmethod
+    def _no_repeats(cls, value: list[str]) -> list[str]:
+        repeated = sorted({level for level in value if value.count(level) > 1})
+        if repeated:
+            raise ValueError(f"{', '.join(repeated)} listed more than once: name each level once")
+        return value
 
 
 class MeshSpec(_Model):
@@ -336,6 +562,13 @@ class MeshSpec(_Model):
     )
     clusters: list[ClusterSpec] = Field(min_length=2, description="The clusters of the mesh.")
     services: list[ServiceSpec] = Field(default_factory=list, description="Services exported across clusters.")
+    namespaces: list[NamespaceSpec] = Field(
+        default_factory=list, description="Application namespaces meshlib creates, labelled for injection."
+    )
+    failover: list[FailoverSpec] = Field(
+        default_factory=list,
+        description="Services that run in several clusters and fail over between them (needs `endpointDiscovery`).",
+    )
     dns_capture: bool = Field(
         True, description="Sidecar DNS proxying, so that ServiceEntry-only names resolve in pods."
     )
@@ -385,4 +618,9 @@ class MeshSpec(_Model):
         None,
         description="Keep the root offline: per cluster (by name), the CA your PKI issued it, instead of `rootCa`; "
         "every cluster needs one, and all must chain to the same root (docs/trust.md).",
+    )
+    verify: VerifySpec = Field(
+        default_factory=lambda: VerifySpec.model_validate({}),
+        description="Deploy-time proof that the mesh works: control-plane sync and cross-cluster calls "
+        "(docs/verify.md).",
     )

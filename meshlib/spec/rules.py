@@ -15,6 +15,7 @@ from pydantic.alias_generators import to_camel
 from meshlib.spec.models import ClusterSpec, MeshSpec
 from meshlib.spec.names import EksNames, GcpNetworkNames, GkeNames, name_prefix, too_long
 from meshlib.spec.problems import Problem, key_path
+from meshlib.spec.revision_rules import revision_problems
 
 __all__ = ["admin_warnings", "check", "cidrs_of", "deployer_access", "network_of"]
 
@@ -56,7 +57,10 @@ def cidrs_of(cluster: ClusterSpec) -> dict[str, ipaddress.IPv4Network]:
 
 def check(spec: MeshSpec, stack: str | None = None) -> list[Problem]:
     """Every cross-field problem of `spec` (deployed as Pulumi stack `stack`), sorted by key."""
+    from meshlib.plan.overrides import override_problems  # the charts' facts live in the plan layer
+
     problems = [
+        *override_problems(spec),
         *_cluster_names(spec),
         *_adopted(spec),
         *_cloud_fields(spec),
@@ -65,8 +69,10 @@ def check(spec: MeshSpec, stack: str | None = None) -> list[Problem]:
         *_network_settings(spec),
         *_cidrs(spec),
         *_services(spec),
+        *_failover(spec),
         *_cluster_cas(spec),
         *_cloud_names(spec, name_prefix(spec, stack)),
+        *revision_problems(spec),
     ]
     return sorted(set(problems))
 
@@ -439,3 +445,41 @@ def _services(spec: MeshSpec) -> Iterator[Problem]:
             for position, value in enumerate(values):
                 if values.index(value) != position:
                     yield Problem(_at("services", index, "ports", position, kind), f"port {kind} {value} repeats")
+
+
+def _failover(spec: MeshSpec) -> Iterator[Problem]:
+    """Failover needs a service in two known clusters or more, once per service, and endpoint discovery."""
+    if spec.failover and not spec.endpoint_discovery:
+        yield Problem(
+            _at("failover"),
+            "failover needs `mesh:endpointDiscovery: true`: without it each istiod sees only its own cluster's "
+            "endpoints (plus hand-written ServiceEntries for `<svc>.<ns>.svc.<cluster>.local`, a different host "
+            "per cluster), so a caller has no other cluster's endpoints to fail over to",
+        )
+    names = list(dict.fromkeys(cluster.name for cluster in spec.clusters))
+    valid = f"one of {', '.join(names)}"
+    seen: dict[tuple[str, str], int] = {}
+    for index, failover in enumerate(spec.failover):
+        identity = (failover.name, failover.namespace)
+        if identity in seen:
+            yield Problem(
+                _at("failover", index),
+                f"{failover.name}.{failover.namespace} already has failover at mesh:failover[{seen[identity]}]: "
+                "merge the two entries (one DestinationRule per host)",
+            )
+        else:
+            seen[identity] = index
+        if len(set(failover.clusters)) < 2:
+            yield Problem(
+                _at("failover", index, "clusters"),
+                f"{failover.name}.{failover.namespace} runs in {len(set(failover.clusters))} cluster(s): failover "
+                "needs the service in at least two clusters (the same name and namespace in each)",
+            )
+        for field in ("clusters", "consumers"):
+            listed: list[str] = getattr(failover, field) or []
+            for position, cluster in enumerate(listed):
+                key = _at("failover", index, field, position)
+                if cluster not in names:
+                    yield Problem(key, f"no cluster named {cluster!r}: {valid}")
+                elif listed.index(cluster) != position:
+                    yield Problem(key, f"{cluster!r} is listed twice")

@@ -1,0 +1,340 @@
+"""`meshlib:index:MultiClusterMesh` as other Pulumi languages see it: typed args in, Outputs out.
+
+The annotations here are the package's schema: Pulumi's component analyzer
+(`pulumi.provider.experimental.analyzer`) reads them, so they must stay real types (no
+postponed annotations in this module), args as `TypedDict`s, outputs as `pulumi.Output`
+attributes. The component translates its args into the stack-config shape and runs the same
+`parse_spec` as `pulumi up` does on a stack, then builds `meshlib.MultiClusterMesh` as its child.
+
+Values that may come from other resources or stacks (VPC and subnet ids, kubeconfigs) are
+`pulumi.Input`s. When one is not known yet, validation sees a placeholder, the real value goes
+straight to the component that uses it, and a preview says which keys it could not check.
+"""
+
+import itertools
+from collections.abc import Callable, Mapping
+from typing import Any, NotRequired, TypedDict
+
+import pulumi
+from pydantic.alias_generators import to_camel
+
+from meshlib.components.aws import AwsClusterInputs
+from meshlib.components.mesh import MultiClusterMesh as MeshComponent
+from meshlib.components.mesh import MultiClusterMeshArgs as MeshComponentArgs
+from meshlib.spec.loader import parse_spec
+from meshlib.spec.problems import ConfigError, Problem
+
+__all__ = [
+    "PACKAGE",
+    "ClusterArgs",
+    "IstioArgs",
+    "MultiClusterMesh",
+    "MultiClusterMeshArgs",
+    "NodesArgs",
+    "ServiceArgs",
+    "ServicePortArgs",
+    "SpecInput",
+    "to_spec_input",
+]
+
+PACKAGE = "meshlib"
+"""The package name: resource tokens are `meshlib:index:<Name>`."""
+
+
+class NodesArgs(TypedDict):
+    """Worker-node sizing of a provisioned cluster."""
+
+    instance_type: NotRequired[str]
+    """EC2 instance type or GCE machine type; default m6i.large on AWS, e2-standard-4 on GCP."""
+    min: NotRequired[int]
+    """Smallest node count (per zone on GKE); default 2."""
+    max: NotRequired[int]
+    """Largest node count (per zone on GKE); default 5."""
+    disk_size_gb: NotRequired[int]
+    """Root disk size of each node, in GiB; default 50."""
+
+
+class ClusterArgs(TypedDict):
+    """One Kubernetes cluster of the mesh."""
+
+    name: str
+    """Cluster name (a DNS-1123 label): the Istio cluster id and the prefix of its resources."""
+    cloud: str
+    """`aws` provisions EKS, `gcp` provisions GKE, `existing` adopts a cluster from `kubeconfig`."""
+    region: NotRequired[str]
+    """AWS or GCP region (required for `aws` and `gcp`)."""
+    project: NotRequired[str]
+    """GCP project id (required for `gcp`)."""
+    network: NotRequired[str]
+    """Istio network: clusters whose pod IPs route to each other. Default: the cluster name."""
+    role: NotRequired[str]
+    """`primary` (default) runs istiod; `remote` (primary-remote mode) is controlled by its primary."""
+    primary: NotRequired[str]
+    """For a remote: the primary that controls it. Default: the only primary."""
+    kubernetes_version: NotRequired[str]
+    """Kubernetes minor version such as "1.33"; default the cloud's default."""
+    nodes: NotRequired[NodesArgs]
+    """Worker-node sizing (`aws` and `gcp`)."""
+    vpc_cidr: NotRequired[str]
+    """VPC CIDR (`aws`); default a free /16 of 10.0.0.0/8."""
+    vpc_id: NotRequired[pulumi.Input[str]]
+    """Adopt this existing VPC instead of creating one (`aws`); may be another stack's output."""
+    public_subnet_ids: NotRequired[list[pulumi.Input[str]]]
+    """Public subnets of `vpcId`, one per zone (`aws`). Each id may be an output; how many there are must be
+    known at plan time (one east-west address is reserved per public subnet)."""
+    private_subnet_ids: NotRequired[list[pulumi.Input[str]]]
+    """Private subnets of `vpcId` for nodes, one per zone (`aws`); each id may be an output."""
+    service_cidr: NotRequired[str]
+    """Kubernetes Service CIDR (`aws` and `gcp`); default a free /20."""
+    deletion_protection: NotRequired[bool]
+    """Protect the cluster and its network with the cloud's deletion protection and Pulumi `protect`;
+    default true (`aws` and `gcp`)."""
+    kubeconfig: NotRequired[pulumi.Input[str]]
+    """The whole kubeconfig of an `existing` cluster (kept secret); may be another stack's output."""
+    kubeconfig_context: NotRequired[str]
+    """Context in `kubeconfig`; default its current context (`existing` only)."""
+    east_west_address: NotRequired[str]
+    """Address of the east-west gateway load balancer (`existing` only). Plain, not an output: whether it is
+    an IP or a hostname decides the ServiceEntry resolution and istiod's address before deployment."""
+    east_west_internal: NotRequired[bool]
+    """Put the east-west gateway on an internal load balancer."""
+
+
+class ServicePortArgs(TypedDict):
+    """One port of an exported service."""
+
+    number: int
+    """Service port number."""
+    name: str
+    """Port name, unique within the service."""
+    protocol: NotRequired[str]
+    """Istio port protocol (HTTP, HTTPS, HTTP2, GRPC, TCP, TLS, MONGO); default TCP."""
+
+
+class ServiceArgs(TypedDict):
+    """A service exported from one cluster to others."""
+
+    name: str
+    """Kubernetes Service name in the exporting cluster."""
+    namespace: NotRequired[str]
+    """Namespace of the Service; default `default`."""
+    cluster: str
+    """Exporting cluster."""
+    consumers: list[str]
+    """Clusters whose workloads may call `<name>.<namespace>.svc.<cluster>.local`."""
+    ports: list[ServicePortArgs]
+    """Ports exported."""
+
+
+class IstioArgs(TypedDict):
+    """Which Istio to install and from where."""
+
+    version: NotRequired[str]
+    """Istio release, which is also the chart version (1.30.x)."""
+    revision: NotRequired[str]
+    """Istio revision (e.g. `1-30`); istiod then runs as `istiod-<revision>`."""
+    chart_repository: NotRequired[str]
+    """Helm repository serving the `base`, `istiod` and `gateway` charts."""
+
+
+class MultiClusterMeshArgs(TypedDict):
+    """Inputs of `MultiClusterMesh`: the keys of the `mesh:*` stack configuration (docs/config.md)."""
+
+    mesh_id: str
+    """Istio mesh id (`global.meshID`), equal on every cluster."""
+    mode: str
+    """`multi-primary` (every cluster runs istiod) or `primary-remote` (remotes use a primary's)."""
+    clusters: list[ClusterArgs]
+    """The clusters of the mesh (at least two)."""
+    services: NotRequired[list[ServiceArgs]]
+    """Services exported across clusters."""
+    istio: NotRequired[IstioArgs]
+    """Istio version and chart source."""
+    trust_domain: NotRequired[str]
+    """SPIFFE trust domain, equal on every cluster; default `cluster.local`."""
+    admin_cidrs: NotRequired[list[str]]
+    """CIDRs (yours, CI's) admitted to the cluster API servers besides the watching istiods."""
+    eks_admins: NotRequired[list[str]]
+    """IAM role or user ARNs given cluster-admin on every EKS cluster through access entries."""
+    pulumi_inside_networks: NotRequired[bool]
+    """Pulumi runs inside the clusters' networks, so an empty `adminCidrs` is intended."""
+    name_prefix: NotRequired[str]
+    """Starts every cloud resource name; default `<meshId>-<stack>`. Changing it replaces every cluster."""
+    dns_capture: NotRequired[bool]
+    """Sidecar DNS proxying, so that ServiceEntry-only names resolve in pods; default true."""
+    mtls_mode: NotRequired[str]
+    """Mesh-wide PeerAuthentication mode: STRICT (default) or PERMISSIVE."""
+    endpoint_discovery: NotRequired[bool]
+    """Primaries watch the other clusters' API servers (remote secrets); default true."""
+    restrict_east_west_sources: NotRequired[bool]
+    """Admit only the other clusters' egress IPs to east-west gateways where all are known; default true."""
+
+
+class MultiClusterMesh(pulumi.ComponentResource):
+    """One Istio mesh across EKS, GKE and existing clusters, from the same settings as the `mesh:*` stack config."""
+
+    cluster_endpoints: pulumi.Output[dict[str, str]]
+    """API server URL of each cluster, by cluster name."""
+    east_west_addresses: pulumi.Output[dict[str, str]]
+    """Address of each east-west gateway, by cluster name (clusters that run one)."""
+    kubeconfigs: pulumi.Output[dict[str, str]]
+    """Exec-based kubeconfig of each cluster, by cluster name (a secret)."""
+    summary: pulumi.Output[dict[str, Any]]
+    """What the mesh is made of: mode, Istio version, networks, primaries, remotes, gateways, services."""
+
+    def __init__(self, name: str, args: MultiClusterMeshArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        converted = to_spec_input(args)
+        try:
+            spec = parse_spec(converted.raw, pulumi.get_stack())
+        except ConfigError as error:
+            raise ConfigError(_in_caller_terms(error.problems)) from None
+        super().__init__(f"{PACKAGE}:index:MultiClusterMesh", name, None, opts)
+        if converted.unchecked and pulumi.runtime.is_dry_run():
+            pulumi.log.info(
+                "not checked yet, as their values come from other resources or stacks: "
+                + ", ".join(converted.unchecked),
+                self,
+            )
+        mesh = MeshComponent(
+            name,
+            MeshComponentArgs(spec=spec, aws_inputs=converted.aws_inputs, kubeconfigs=converted.kubeconfigs),
+            pulumi.ResourceOptions(parent=self),
+        )
+        self.cluster_endpoints = pulumi.Output.all(
+            **{cluster: handle.endpoint for cluster, handle in mesh.clusters.items()}
+        ).apply(dict)
+        self.east_west_addresses = pulumi.Output.all(
+            **{cluster: h.east_west.address for cluster, h in mesh.clusters.items() if h.east_west is not None}
+        ).apply(dict)
+        self.kubeconfigs = pulumi.Output.secret(
+            pulumi.Output.all(**{cluster: handle.kubeconfig for cluster, handle in mesh.clusters.items()}).apply(dict)
+        )
+        self.summary = pulumi.Output.from_input(mesh.summary())
+        self.register_outputs(
+            {
+                "clusterEndpoints": self.cluster_endpoints,
+                "eastWestAddresses": self.east_west_addresses,
+                "kubeconfigs": self.kubeconfigs,
+                "summary": self.summary,
+            }
+        )
+
+
+class SpecInput:
+    """`MultiClusterMeshArgs` split into what validation reads and what is threaded to the components."""
+
+    def __init__(self) -> None:
+        self.raw: dict[str, Any] = {}
+        """The args in stack-config shape (camelCase keys); unknown values replaced by placeholders."""
+        self.aws_inputs: dict[str, AwsClusterInputs] = {}
+        self.kubeconfigs: dict[str, pulumi.Input[str]] = {}
+        self.unchecked: list[str] = []
+        """Keys (caller's terms) whose values validation could not see yet."""
+        self._placeholders: dict[int, str] = {}
+        self._counter = itertools.count()
+
+    def placeholder(self, value: object, kind: str) -> str:
+        """A stand-in id for `value`; the same object always gets the same one (clusters sharing a VPC)."""
+        key = id(value)
+        if key not in self._placeholders:
+            self._placeholders[key] = f"{kind}-pending{next(self._counter)}"
+        return self._placeholders[key]
+
+
+_CLUSTER_INPUTS = ("vpc_id", "public_subnet_ids", "private_subnet_ids", "kubeconfig", "kubeconfig_context")
+
+
+def to_spec_input(args: Mapping[str, Any]) -> SpecInput:
+    """Translate `args` (Python names, as the provider hands them over) into stack-config shape."""
+    result = SpecInput()
+    problems: list[Problem] = []
+    for key, value in args.items():
+        if key == "clusters" and isinstance(value, list):
+            result.raw["clusters"] = [
+                _cluster(index, cluster, result, problems) if isinstance(cluster, Mapping) else cluster
+                for index, cluster in enumerate(value)
+            ]
+        else:
+            result.raw[to_camel(key)] = _plain(value, to_camel(key), problems)
+    if problems:
+        raise ConfigError(sorted(problems))
+    return result
+
+
+def _cluster(index: int, cluster: Mapping[str, Any], result: SpecInput, problems: list[Problem]) -> dict[str, Any]:
+    where = f"clusters[{index}]"
+    name = str(cluster.get("name", index))
+    raw = {
+        to_camel(key): _plain(value, f"{where}.{to_camel(key)}", problems)
+        for key, value in cluster.items()
+        if key not in _CLUSTER_INPUTS
+    }
+    given, adopted = AwsClusterInputs(), False
+    vpc_id = cluster.get("vpc_id")
+    if isinstance(vpc_id, pulumi.Output):
+        raw["vpcId"] = result.placeholder(vpc_id, "vpc")
+        given.vpc_id, adopted = vpc_id.apply(_known(f"{where}.vpcId")), True
+        result.unchecked.append(f"{where}.vpcId")
+    elif vpc_id is not None:
+        raw["vpcId"] = vpc_id
+    for key in ("public_subnet_ids", "private_subnet_ids"):
+        ids = cluster.get(key)
+        camel = to_camel(key)
+        if isinstance(ids, pulumi.Output):
+            message = "give a list (its items may be outputs): how many subnets there are must be known at plan time"
+            problems.append(Problem(f"{where}.{camel}", message))
+        elif isinstance(ids, list) and any(isinstance(item, pulumi.Output) for item in ids):
+            raw[camel] = [
+                result.placeholder(item, "subnet") if isinstance(item, pulumi.Output) else item for item in ids
+            ]
+            checked = [
+                item.apply(_known(f"{where}.{camel}[{i}]")) if isinstance(item, pulumi.Output) else item
+                for i, item in enumerate(ids)
+            ]
+            setattr(given, key, checked)
+            adopted = True
+            result.unchecked.append(f"{where}.{camel}")
+        elif ids is not None:
+            raw[camel] = ids
+    if adopted:
+        result.aws_inputs[name] = given
+    kubeconfig, context = cluster.get("kubeconfig"), cluster.get("kubeconfig_context")
+    if kubeconfig is not None or context is not None:
+        raw["kubeconfig"] = {"context": context} if context is not None else {}
+    if kubeconfig is not None:
+        # Validation reads the kubeconfig's content from a secret config key: name one that holds nothing.
+        secret = f"{name}-kubeconfig-input"
+        raw["kubeconfig"]["secret"] = secret
+        result.raw[secret] = ""
+        result.kubeconfigs[name] = kubeconfig
+        if isinstance(kubeconfig, pulumi.Output):
+            result.unchecked.append(f"{where}.kubeconfig")
+    return raw
+
+
+def _plain(value: Any, where: str, problems: list[Problem]) -> Any:
+    """`value` with camelCase keys; a problem for any output (this key must be known at plan time)."""
+    if isinstance(value, pulumi.Output):
+        problems.append(Problem(where, "must be a plain value, known at plan time (not an output)"))
+        return None
+    if isinstance(value, Mapping):
+        return {to_camel(k): _plain(v, f"{where}.{to_camel(k)}", problems) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(item, f"{where}[{i}]", problems) for i, item in enumerate(value)]
+    return value
+
+
+def _known(where: str) -> Callable[[object], str]:
+    """A check run when the value is known: the same rule as the spec's (a non-empty string)."""
+
+    def check(value: object) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError([Problem(where, f"must be a non-empty string, got {value!r}")])
+        return value
+
+    return check
+
+
+def _in_caller_terms(problems: tuple[Problem, ...]) -> list[Problem]:
+    """Problems keyed as the caller wrote the args (`clusters[0].vpcId`), not as stack config (`mesh:...`)."""
+    return sorted({Problem(problem.key.removeprefix("mesh:"), problem.message) for problem in problems})
