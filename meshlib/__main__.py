@@ -34,6 +34,7 @@ from meshlib.offline.render import (
     plan_document,
     release_values,
     resource_tree,
+    revisions_text,
     summary_line,
     yaml_documents,
 )
@@ -143,7 +144,9 @@ def _planned(stack: OfflineStack) -> tuple[dict[str, Any], dict[str, str]]:
         [
             f"Stack {stack.name}: resources",
             resource_tree(run),
-            "Helm releases",
+            "Istio revisions (tags: namespaces labelled istio.io/rev=<tag>; default: istio-injection=enabled)",
+            revisions_text(spec),
+            "Helm releases (fromConfig: the values your config overrides)",
             yaml_documents(values),
             "CA certificates (expiry: stack output certificateExpiry after `pulumi up`)",
             *(f"  {name}: {lifetime}" for name, lifetime in document["certificates"].items()),

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from meshlib.offline.engine import unwrap
+from meshlib.offline.render import release_values, revisions_text
 from meshlib.offline.replacements import Change, changes
 from meshlib.plan import plan_mesh
 from meshlib.plan.manifests import istiod_virtual_services
@@ -320,3 +321,15 @@ def test_a_namespace_names_a_tag_never_a_revision() -> None:
     assert "namespaces follow tags, not revisions" in problems["mesh:namespaces[0].tag"]
     assert "not an application namespace" in problems["mesh:namespaces[1].name"]
     assert "no cluster named 'y'" in problems["mesh:namespaces[2].clusters[0]"]
+
+
+def test_the_plan_shows_revisions_tags_and_which_values_came_from_config() -> None:
+    _, config = upgrade_steps(base())[1]
+    config["mesh:istio"] = {**config["mesh:istio"], "values": {"istiod": {"env": {"PILOT_X": "1"}}}}
+    spec, run = spec_of(config), run_config(config)
+    assert revisions_text(spec) == (
+        f"  {OLD}: Istio 1.29.6, tags default, prod, gateways\n  {NEW}: Istio 1.30.3, tags canary\n"
+    )
+    marked = {(d["cluster"], d["release"]): d.get("fromConfig") for d in release_values(spec, run)}
+    assert marked[("east", f"istiod-{NEW}")] == ["env.PILOT_X"]
+    assert marked[("east", "istio-base")] is None and marked[("east", "istio-eastwestgateway")] is None

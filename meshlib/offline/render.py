@@ -15,7 +15,10 @@ import yaml
 
 from meshlib.offline.engine import Registered, Run, is_secret
 from meshlib.plan.credentials import certificate_lifetimes
+from meshlib.plan.overrides import user_paths
+from meshlib.plan.revisions import plan_revisions
 from meshlib.plan.topology import ClusterPlan, MeshPlan, ServiceImport, plan_mesh
+from meshlib.plan.values import EAST_WEST_GATEWAY_NAME
 from meshlib.spec.models import MeshSpec
 
 __all__ = [
@@ -29,6 +32,7 @@ __all__ = [
     "release_values",
     "resource_key",
     "resource_tree",
+    "revisions_text",
     "summary_line",
 ]
 
@@ -132,18 +136,43 @@ def resource_tree(run: Run) -> str:
 
 
 def release_values(spec: MeshSpec, run: Run) -> list[dict[str, Any]]:
-    """Each Helm release: cluster, release name, chart, version and values."""
+    """Each Helm release: cluster, release name, chart, version and values, and which values came from config."""
     releases = sorted(run.mocks.of_type(_RELEASE), key=lambda r: (cluster_of(r, spec), r.name))
-    return [
-        {
-            "cluster": cluster_of(r, spec),
+    documents = []
+    for r in releases:
+        cluster, chart = cluster_of(r, spec), r.inputs.get("chart")
+        document = {
+            "cluster": cluster,
             "release": masked(r.inputs.get("name")),
-            "chart": masked(r.inputs.get("chart")),
+            "chart": masked(chart),
             "version": masked(r.inputs.get("version")),
             "values": masked(r.inputs.get("values", {})),
         }
-        for r in releases
+        overrides = _override_key(chart, r.inputs.get("name"))
+        if overrides and any(c.name == cluster for c in spec.clusters):
+            if from_config := sorted(user_paths(spec, overrides, cluster)):
+                document["fromConfig"] = from_config  # `mesh:istio.values` / `clusters[].istioValues`
+        documents.append(document)
+    return documents
+
+
+def _override_key(chart: Any, release: Any) -> str | None:
+    """The `ChartValuesSpec` key whose overrides a release of Istio's `chart` takes (None: not Istio's)."""
+    if chart == "gateway":
+        return "gateway" if release == EAST_WEST_GATEWAY_NAME else "ingressGateway"
+    return chart if chart in ("base", "istiod") else None
+
+
+def revisions_text(spec: MeshSpec) -> str:
+    """The control-plane revisions, their tags and the gateways' revision, a line each."""
+    revisions = plan_revisions(spec)
+    lines = [
+        f"  {revision.name}: Istio {revision.version}"
+        + (f", tags {', '.join(revisions.tags_of(revision))}" if revisions.tags_of(revision) else "")
+        + (", gateways" if revision == revisions.gateway else "")
+        for revision in revisions.revisions
     ]
+    return "\n".join(lines) + "\n"
 
 
 def istio_manifests(spec: MeshSpec, run: Run) -> dict[str, list[dict[str, Any]]]:

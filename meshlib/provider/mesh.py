@@ -27,10 +27,13 @@ from meshlib.spec.problems import ConfigError, Problem
 __all__ = [
     "PACKAGE",
     "ClusterArgs",
+    "IngressGatewayArgs",
     "IstioArgs",
     "MultiClusterMesh",
     "MultiClusterMeshArgs",
+    "NamespaceArgs",
     "NodesArgs",
+    "RevisionArgs",
     "ServiceArgs",
     "ServicePortArgs",
     "SpecInput",
@@ -98,6 +101,39 @@ class ClusterArgs(TypedDict):
     an IP or a hostname decides the ServiceEntry resolution and istiod's address before deployment."""
     east_west_internal: NotRequired[bool]
     """Put the east-west gateway on an internal load balancer."""
+    ingress_gateway: NotRequired["IngressGatewayArgs"]
+    """Run an ingress gateway here (the `gateway` chart, HA like the east-west gateway)."""
+
+
+class IngressGatewayArgs(TypedDict):
+    """An ingress gateway on one cluster."""
+
+    name: NotRequired[str]
+    """Helm release and Deployment name; default `istio-ingressgateway`."""
+    internal: NotRequired[bool]
+    """Put it on an internal load balancer."""
+    annotations: NotRequired[dict[str, str]]
+    """Extra annotations of its Service (merged over the cloud's)."""
+
+
+class RevisionArgs(TypedDict):
+    """One control-plane revision: an istiod release per cluster."""
+
+    name: str
+    """Revision name, e.g. `1-30-3` (`default`: the control plane installed without a revision)."""
+    version: str
+    """Istio release (and chart version) of this revision."""
+
+
+class NamespaceArgs(TypedDict):
+    """An application namespace on the mesh."""
+
+    name: str
+    """Namespace name."""
+    tag: NotRequired[str]
+    """Revision tag whose istiod injects its pods; default the `default` tag."""
+    clusters: NotRequired[list[str]]
+    """Clusters to create it on; default every cluster."""
 
 
 class ServicePortArgs(TypedDict):
@@ -130,9 +166,15 @@ class IstioArgs(TypedDict):
     """Which Istio to install and from where."""
 
     version: NotRequired[str]
-    """Istio release, which is also the chart version (1.30.x)."""
+    """Istio release, which is also the chart version (1.29.x or 1.30.x); leave unset with `revisions`."""
     revision: NotRequired[str]
-    """Istio revision (e.g. `1-30`); istiod then runs as `istiod-<revision>`."""
+    """Istio revision (e.g. `1-30`); istiod then runs as `istiod-<revision>`; leave unset with `revisions`."""
+    revisions: NotRequired[list[RevisionArgs]]
+    """Control-plane revisions installed side by side (canary upgrades, docs/upgrades.md)."""
+    tags: NotRequired[dict[str, str]]
+    """Revision tags (e.g. `prod`, `default`) -> the revision each points at."""
+    gateway_revision: NotRequired[str]
+    """The revision that injects the gateways; required with more than one revision."""
     chart_repository: NotRequired[str]
     """Helm repository serving the `base`, `istiod` and `gateway` charts."""
 
@@ -168,6 +210,8 @@ class MultiClusterMeshArgs(TypedDict):
     """Primaries watch the other clusters' API servers (remote secrets); default true."""
     restrict_east_west_sources: NotRequired[bool]
     """Admit only the other clusters' egress IPs to east-west gateways where all are known; default true."""
+    namespaces: NotRequired[list[NamespaceArgs]]
+    """Application namespaces meshlib creates, labelled for injection by their tag."""
 
 
 class MultiClusterMesh(pulumi.ComponentResource):
@@ -312,13 +356,22 @@ def _cluster(index: int, cluster: Mapping[str, Any], result: SpecInput, problems
     return raw
 
 
-def _plain(value: Any, where: str, problems: list[Problem]) -> Any:
-    """`value` with camelCase keys; a problem for any output (this key must be known at plan time)."""
+_FREE_KEYS = frozenset({"tags", "annotations"})
+"""Maps whose keys are the user's (tag names, annotation keys), kept as given rather than camelCased."""
+
+
+def _plain(value: Any, where: str, problems: list[Problem], free: bool = False) -> Any:
+    """`value` with camelCase keys (not in `free` maps); a problem for any output (must be known at plan time)."""
     if isinstance(value, pulumi.Output):
         problems.append(Problem(where, "must be a plain value, known at plan time (not an output)"))
         return None
+    if isinstance(value, Mapping) and free:
+        return {k: _plain(v, f"{where}.{k}", problems) for k, v in value.items()}
     if isinstance(value, Mapping):
-        return {to_camel(k): _plain(v, f"{where}.{to_camel(k)}", problems) for k, v in value.items()}
+        return {
+            to_camel(k): _plain(v, f"{where}.{to_camel(k)}", problems, free=to_camel(k) in _FREE_KEYS)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [_plain(item, f"{where}[{i}]", problems) for i, item in enumerate(value)]
     return value
