@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -96,7 +97,8 @@ class Rule:
     def shell(self) -> str:
         """The same test in POSIX sh, on the variable named like the field."""
         var = f'"${self.field}"'
-        value = shlex.quote(self.value)
+        # A value naming a variable (`${peer}`) must expand: double quotes; a literal one: single quotes.
+        value = f'"{self.value}"' if "${" in self.value else shlex.quote(self.value)
         if self.op == "empty":
             return f"[ -z {var} ]"
         if self.op == "is":
@@ -105,7 +107,7 @@ class Rule:
             return f"[ {var} != {value} ]"
         if self.op == "has":
             return f'case ",${self.field}," in *,{self.value},*) true;; *) false;; esac'
-        return f"case {var} in {shlex.quote(self.value)}*) false;; *) true;; esac"
+        return f"case {var} in {value}*) false;; *) true;; esac"
 
 
 # Envoy response flags: https://www.envoyproxy.io/docs/envoy/latest/configuration/observability/access_log/usage
@@ -217,7 +219,8 @@ RULES: tuple[Rule, ...] = (
         "0",
         "SNI",
         "{exporter}'s gateway closed the TLS connection ({tls_error} errors, flags {flags}): no AUTO_PASSTHROUGH "
-        "route for SNI {sni} (DestinationRule sni, cross-network-gateway hosts, or no such Service there)",
+        "route for SNI {sni} (DestinationRule sni, cross-network-gateway hosts, or no such Service there: "
+        "deploy it, or set `responder: true` on the service)",
     ),
     Rule("call", "flags", "has", "UF", "gateway", "upstream connection failure (response flag UF) to {exporter}"),
     Rule("call", "flags", "has", "URX", "gateway", "retries exhausted (response flag URX) towards {exporter}"),
@@ -371,11 +374,11 @@ def _script(check: Check) -> str:
     lines += _COLLECT[check.kind]
     judge_lines = []
     for rule in rules:
-        why = rule.why.replace("{", "${").replace("!r}", "}")
+        why = _sh_text(rule.why)
         test = Rule(rule.kind, rule.field, rule.op, rule.value.replace("{", "${"), rule.hop, why).shell()
-        judge_lines.append(f'if {test}; then fail "{rule.hop}: {why}"; fi')
-    subject = check.subject().replace("{", "${")
-    lines.append(f'fail() {{ echo "{subject}: $1" | tee /dev/termination-log; {_QUIT} exit 1; }}')
+        judge_lines.append(f'if {test}; then fail "{_sh_text(rule.hop)}: {why}"; fi')
+    subject = _sh_escape(check.subject())
+    lines.append(f"fail() {{ printf '%s\\n' \"{subject}: $1\" | tee /dev/termination-log; {_QUIT} exit 1; }}")
     if check.kind == "sync":
         lines.append("for watched in $(echo \"$watched\" | tr , ' '); do")
         lines.append(
@@ -386,8 +389,23 @@ def _script(check: Check) -> str:
         lines.append("done")
     else:
         lines += judge_lines
-    lines += [f'echo "{subject}: ok"', _QUIT.rstrip(";")]
+    lines += [f"printf '%s\\n' \"{subject}: ok\"", _QUIT.rstrip(";")]
     return "\n".join(lines) + "\n"
+
+
+def _sh_escape(text: str) -> str:
+    """`text` made literal inside a double-quoted sh string."""
+    return re.sub(r'([\\"`$])', r"\\\1", text)
+
+
+def _sh_text(why: str) -> str:
+    """A rule's `why` inside a double-quoted sh string, rendered as `judge()` renders it: `{field}` expands
+    the variable, an empty one as `-`; `{field!r}` also in single quotes (Python's repr of a plain string)."""
+
+    def var(m: re.Match[str]) -> str:
+        return f"'${{{m[1]}:--}}'" if m[2] else f"${{{m[1]}:--}}"
+
+    return re.sub(r"\{(\w+)(!r)?\}", var, _sh_escape(why))
 
 
 _QUIT = "curl -fsS -X POST http://localhost:15020/quitquitquit >/dev/null 2>&1 || true;"
