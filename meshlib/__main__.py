@@ -4,9 +4,11 @@
     python -m meshlib diff OLD.json NEW.json
     python -m meshlib diff --base REF [--stack NAME] [--markdown]
     python -m meshlib reference [--out FILE]
+    python -m meshlib fleet up|preview|destroy|plan [--stack NAME] [--concurrency N] [--resume] [--write-config]
 
 `plan` runs the project's own program (`__main__.py`, the code `pulumi up` runs) on
-Pulumi's mock engine: no cloud account, no state backend, no Pulumi CLI.
+Pulumi's mock engine: no cloud account, no state backend, no Pulumi CLI. `fleet` runs the
+mesh as many small stacks (`meshlib.fleet`): `fleet plan` offline, the others with the Pulumi CLI.
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ from typing import Any
 import pulumi
 import yaml
 
+from meshlib.fleet.config import base_stack_file, fleet_stack_name, read_base_config, write_fleet_configs
+from meshlib.fleet.driver import AutomationWorkspace, fleet_available, run_fleet
+from meshlib.fleet.layout import FleetLayout, plan_fleet
+from meshlib.fleet.offline import FleetPlan, managed, plan_fleet_offline
 from meshlib.offline import svg
 from meshlib.offline.diff import diff_plans, render_diff
 from meshlib.offline.program import OfflineStack, find_project, local_config, plan_stack, resolve_stack
@@ -38,6 +44,7 @@ from meshlib.offline.render import (
     summary_line,
     yaml_documents,
 )
+from meshlib.spec.loader import load_spec_file
 from meshlib.spec.reference import config_reference
 
 DEFAULT_STACK = "multi-primary"
@@ -105,6 +112,24 @@ def _parser() -> argparse.ArgumentParser:
     reference = commands.add_parser("reference", help="print the config reference (Markdown)")
     reference.add_argument("--out", type=Path, help="write it to this file instead")
     reference.set_defaults(run=_reference)
+
+    fleet = commands.add_parser("fleet", help="the mesh as many small stacks, run layer by layer")
+    fleet.add_argument(
+        "action",
+        choices=["up", "preview", "destroy", "plan"],
+        help="up/preview/destroy every fleet stack (Pulumi CLI); plan: the layers and what each stack reads, offline",
+    )
+    fleet.add_argument(
+        "--stack", default=DEFAULT_STACK, help=f"the base stack, name or config file (default {DEFAULT_STACK})"
+    )
+    fleet.add_argument("--concurrency", type=int, default=4, metavar="N", help="stacks run at once (default 4)")
+    fleet.add_argument("--resume", action="store_true", help="skip the stacks the last, stopped run completed")
+    fleet.add_argument(
+        "--write-config",
+        action="store_true",
+        help="plan: write every fleet stack's Pulumi.<base>.<stack>.yaml next to the base stack file",
+    )
+    fleet.set_defaults(run=_fleet)
     return parser
 
 
@@ -240,6 +265,83 @@ def _plan_at_revision(revision: str, stack: str) -> dict[str, Any]:
 
 def _git(directory: Path, *args: str) -> str:
     return subprocess.run(["git", "-C", str(directory), *args], check=True, capture_output=True, text=True).stdout
+
+
+def _fleet(args: argparse.Namespace) -> int:
+    if args.action != "plan":
+        missing = fleet_available()
+        if missing:
+            print(f"meshlib: {missing}", file=sys.stderr)
+            return EXIT_ERROR
+    if args.concurrency < 1:
+        print("meshlib: --concurrency must be at least 1", file=sys.stderr)
+        return EXIT_ERROR
+    stack = resolve_stack(args.stack, Path.cwd())
+    layout = plan_fleet(load_spec_file(stack.config_file, stack.name))
+    command = f"python -m meshlib fleet {args.action} --stack {args.stack}"
+    if args.action == "plan":
+        print(_fleet_layout_text(stack.name, layout), end="")
+        if args.write_config:
+            written = write_fleet_configs(
+                stack.project, stack.name, config_file=stack.config_file, layout=layout, command=command
+            )
+            print(f"meshlib: wrote {len(written)} stack files to {stack.config_file.parent}", file=sys.stderr)
+        print(_fleet_resources_text(plan_fleet_offline(stack)), end="")
+        return 0
+    if stack.config_file.resolve() != base_stack_file(stack.project, stack.name).resolve():
+        print(
+            f"meshlib: fleet {args.action} needs a stack of the project (stacks/Pulumi.<name>.yaml), "
+            f"not {stack.config_file}",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    if args.action != "destroy":  # every fleet stack's file, current with the base stack's
+        write_fleet_configs(stack.project, stack.name, config_file=stack.config_file, layout=layout, command=command)
+    base_config, _ = read_base_config(stack.config_file)
+    report = run_fleet(
+        layout,
+        stack.name,
+        args.action,
+        AutomationWorkspace(stack.project, stack.name),
+        concurrency=args.concurrency,
+        progress_file=_progress_file(stack.project, stack.name),
+        resume=args.resume,
+        base_config=base_config,
+    )
+    print(report.summary())
+    return 0 if report.ok else 1
+
+
+def _fleet_layout_text(base: str, layout: FleetLayout) -> str:
+    """The layers, then each stack and what it reads."""
+    lines = [f"Fleet of stack {base}: {len(layout.stacks)} stacks in {len(layout.layers)} layers"]
+    lines += [f"layer {index}: {', '.join(s.name for s in layer)}" for index, layer in enumerate(layout.layers)]
+    lines.append("Stacks (Pulumi stack: the stacks whose outputs it reads)")
+    for layer in layout.layers:
+        for stack in layer:
+            lines.append(f"  {fleet_stack_name(base, stack)}: {', '.join(stack.needs) or 'nothing'}")
+    return "\n".join(lines) + "\n"
+
+
+def _fleet_resources_text(plan: FleetPlan) -> str:
+    """Per stack, the resources it manages (as each stack's offline run registers them), and the largest."""
+    lines = ["Resources per stack (planned offline, every stack with the outputs of those it reads)"]
+    for layer in plan.layout.layers:
+        for stack in layer:
+            lines.append(f"  {stack.name}: {managed(plan.runs[stack.name])}")
+    name, count = plan.largest
+    lines.append(f"Largest stack: {name} ({count} resources)")
+    return "\n".join(lines) + "\n"
+
+
+def _progress_file(project: Path, base: str) -> Path:
+    """`.meshlib/fleet-<base>.json` in the project: a directory that ignores itself in git."""
+    directory = project / ".meshlib"
+    directory.mkdir(exist_ok=True)
+    ignore = directory / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# local state of `python -m meshlib fleet` (progress of a stopped run)\n*\n")
+    return directory / f"fleet-{base.replace('/', '_')}.json"
 
 
 def _reference(args: argparse.Namespace) -> int:

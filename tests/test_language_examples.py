@@ -309,6 +309,17 @@ def test_the_mesh_stack_puts_its_cluster_into_the_other_stacks_network(network: 
     assert "kubeconfigs" in run.secret_outputs
 
 
+def test_the_mesh_stack_admits_the_other_stacks_nat_addresses_to_the_api_servers(network: Run) -> None:
+    run = mesh_run(network)
+    nat = [f"{ip}/32" for ip in network.outputs["natPublicIps"]]
+    assert len(nat) == 2
+    gke = next(r for r in run.resources if r.type == "gcp:container/cluster:Cluster")
+    eks = next(r for r in run.resources if r.type == "aws:eks/cluster:Cluster")
+    blocks = {block["cidrBlock"] for block in gke.plain["masterAuthorizedNetworksConfig"]["cidrBlocks"]}
+    assert {"203.0.113.7/32", *nat} <= blocks  # this stack's own CIDR and the adopted VPC's NAT addresses
+    assert {"203.0.113.7/32", *nat} <= set(eks.plain["vpcConfig"]["publicAccessCidrs"])
+
+
 def test_the_mesh_stack_previews_with_the_other_stacks_outputs(network: Run) -> None:
     run = mesh_run(network, preview=True)
     assert any(r.type == "aws:eks/cluster:Cluster" for r in run.resources)

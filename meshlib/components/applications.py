@@ -29,8 +29,9 @@ class ClusterApplicationsArgs:
     cluster: MeshCluster
     tags: Mapping[str, pulumi.Resource]
     """The cluster's tag webhooks, by tag: a namespace waits for the one it follows."""
-    default_injector: pulumi.Resource
-    """What serves `istio.io/rev=default` when no `default` tag does (the istiod without revision)."""
+    default_injector: pulumi.Resource | None
+    """What serves `istio.io/rev=default` when no `default` tag does (the istiod without revision); None in a
+    fleet stack after the one that holds it."""
     gateway_depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
     """What gateway pods need first (as for the east-west gateway): their injector, a remote's primary."""
 
@@ -49,10 +50,11 @@ class ClusterApplications(pulumi.ComponentResource):
         for namespace in namespaces_of(spec, args.cluster_name):
             tag = namespace.tag or DEFAULT_REVISION
             injector = args.tags.get(tag, args.default_injector)
+            after = [injector] if injector is not None else []
             self.namespaces[namespace.name] = k8s.core.v1.Namespace(
                 f"{name}-namespace-{namespace.name}",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=namespace.name, labels=namespace_labels(spec, namespace)),
-                opts=pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[injector])),
+                opts=pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=after)),
             )
         ingress = next(c.ingress_gateway for c in spec.clusters if c.name == args.cluster_name)
         self.ingress = None

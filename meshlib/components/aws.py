@@ -24,7 +24,7 @@ import ipaddress
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import pulumi
 import pulumi_aws as aws
@@ -298,6 +298,16 @@ def _trust(*principals: str, actions: Sequence[str] = ("sts:AssumeRole",)) -> st
         },
         sort_keys=True,
     )
+
+
+def nlb_annotations(internal: bool) -> dict[str, str]:
+    """An NLB from the AWS Load Balancer Controller, targeting pods, across zones (an ingress gateway's)."""
+    return {
+        f"{_LB}-type": "external",
+        f"{_LB}-nlb-target-type": "ip",
+        f"{_LB}-attributes": CROSS_ZONE,
+        f"{_LB}-scheme": "internal" if internal else "internet-facing",
+    }
 
 
 def _zone_letter(index: int) -> str:
@@ -752,13 +762,46 @@ def _check_network(args: AwsNetworkArgs) -> None:
 # -- EksCluster -----------------------------------------------------------------------------
 
 
+class AwsNetworkLike(Protocol):
+    """What `EksCluster` uses of its network: an `AwsNetwork`, or a fleet stack's view of one."""
+
+    @property
+    def region(self) -> str: ...
+
+    @property
+    def vpc_id(self) -> pulumi.Output[str]: ...
+
+    @property
+    def egress_ips(self) -> pulumi.Output[list[str]]: ...
+
+    @property
+    def egress_known(self) -> bool: ...
+
+    @property
+    def cluster_names(self) -> list[str]: ...
+
+    def public_subnet_ids(self, cluster_name: str) -> pulumi.Output[list[str]]: ...
+
+    def private_subnet_ids(self, cluster_name: str) -> pulumi.Output[list[str]]: ...
+
+    def private_subnet_cidrs(self, cluster_name: str) -> pulumi.Output[list[str]]: ...
+
+    def public_subnet_count(self, cluster_name: str) -> int: ...
+
+    def private_subnet_count(self, cluster_name: str) -> int: ...
+
+    def egress_path(self, cluster_name: str) -> list[pulumi.Resource]: ...
+
+    def ingress_cidrs(self, cluster_name: str) -> dict[str, pulumi.Input[str]]: ...
+
+
 @dataclass
 class EksClusterArgs:
     """One EKS cluster of the mesh."""
 
     spec: ClusterSpec
     """The cluster (`cloud: aws`, defaults filled)."""
-    network: AwsNetwork | None = None
+    network: AwsNetworkLike | None = None
     """The VPC of the cluster's Istio network; None: a VPC of its own, as a child."""
     east_west_gateway: bool = True
     """Reserve the east-west gateway's address and install the AWS Load Balancer Controller."""
@@ -779,7 +822,7 @@ class EksClusterArgs:
 class EksCluster(MeshCluster):
     """An EKS cluster with a managed node group, ready for Istio: mesh ports open, east-west EIPs and LBC."""
 
-    aws_network: AwsNetwork
+    aws_network: AwsNetworkLike
     cluster: aws.eks.Cluster
     node_group: aws.eks.NodeGroup
     security_group_id: pulumi.Output[str]
@@ -797,7 +840,7 @@ class EksCluster(MeshCluster):
         tags = dict(args.tags)
         names = EksNames.of(args.name_prefix, spec.name)
         protect = spec.deletion_protection
-        network = args.network or AwsNetwork(
+        network: AwsNetworkLike = args.network or AwsNetwork(
             f"{name}-network",
             AwsNetworkArgs(
                 network=spec.network,
@@ -1048,7 +1091,13 @@ class EksCluster(MeshCluster):
         return made
 
     def _load_balancer_controller(
-        self, name: str, names: EksNames, spec: ClusterSpec, region: str, network: AwsNetwork, tags: Mapping[str, str]
+        self,
+        name: str,
+        names: EksNames,
+        spec: ClusterSpec,
+        region: str,
+        network: AwsNetworkLike,
+        tags: Mapping[str, str],
     ) -> k8s.helm.v3.Release:
         """The AWS Load Balancer Controller, authorised through EKS Pod Identity."""
         agent = aws.eks.Addon(
@@ -1103,13 +1152,8 @@ class EksCluster(MeshCluster):
         )
 
     def load_balancer_annotations(self, internal: bool) -> dict[str, str]:
-        """An NLB from the AWS Load Balancer Controller, targeting pods, across zones (an ingress gateway's)."""
-        return {
-            f"{_LB}-type": "external",
-            f"{_LB}-nlb-target-type": "ip",
-            f"{_LB}-attributes": CROSS_ZONE,
-            f"{_LB}-scheme": "internal" if internal else "internet-facing",
-        }
+        """An NLB from the AWS Load Balancer Controller (see `nlb_annotations`)."""
+        return nlb_annotations(internal)
 
     def _east_west(
         self,
@@ -1117,7 +1161,7 @@ class EksCluster(MeshCluster):
         names: EksNames,
         spec: ClusterSpec,
         region: str,
-        network: AwsNetwork,
+        network: AwsNetworkLike,
         controller: k8s.helm.v3.Release,
         tags: Mapping[str, str],
     ) -> EastWestExposure:

@@ -20,8 +20,9 @@ class EastWestExposure:
     """The load balancer's addresses (IPs, or one hostname), first one used as istiod's address."""
     count: int = 1
     """How many `addresses` there are, known before they are (one per load-balancer subnet)."""
-    annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
-    """Service annotations that pin the address (e.g. EIP allocations on AWS)."""
+    annotations: Mapping[str, pulumi.Input[str]] | pulumi.Output[Mapping[str, str]] = field(default_factory=dict)
+    """Service annotations that pin the address (e.g. EIP allocations on AWS); an Output of them all in a
+    fleet stack, which has them from the cluster's stack."""
     load_balancer_ip: pulumi.Input[str] | None = None
     """`spec.loadBalancerIP` for clouds that take a reserved address there (GCP)."""
     is_hostname: bool = False

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import pulumi
 import pulumi_gcp as gcp
@@ -283,6 +284,10 @@ class GcpNetwork(pulumi.ComponentResource):
         """The Cloud NAT of `region`."""
         return self._nats[region]
 
+    def egress_path(self, region: str) -> list[pulumi.Resource]:
+        """What nodes in `region` reach the internet through (the Cloud NAT): Kubernetes resources follow it."""
+        return [self._nats[region]]
+
     def egress_ips_in(self, region: str) -> pulumi.Output[list[str]]:
         """The Cloud NAT addresses nodes in `region` reach the internet from."""
         return self._addresses_of([region])
@@ -293,13 +298,36 @@ def _cidr_key(cidr: str) -> tuple[int, ...]:
     return (*(int(octet) for octet in address.split(".")), int(prefix or 32))
 
 
+class GcpSubnetworkLike(Protocol):
+    """What a GKE cluster uses of its subnetwork."""
+
+    @property
+    def self_link(self) -> pulumi.Output[str]: ...
+
+
+class GcpNetworkLike(Protocol):
+    """What `GkeCluster` uses of its network: a `GcpNetwork`, or a fleet stack's view of one."""
+
+    @property
+    def self_link(self) -> pulumi.Output[str]: ...
+
+    @property
+    def egress_known(self) -> bool: ...
+
+    def subnetwork(self, cluster_name: str) -> GcpSubnetworkLike: ...
+
+    def egress_path(self, region: str) -> list[pulumi.Resource]: ...
+
+    def egress_ips_in(self, region: str) -> pulumi.Output[list[str]]: ...
+
+
 @dataclass
 class GkeClusterArgs:
     """Inputs of `GkeCluster`."""
 
     spec: ClusterSpec
     """A `cloud: gcp` cluster with its CIDRs filled (`meshlib.spec` does that)."""
-    network: GcpNetwork | None = None
+    network: GcpNetworkLike | None = None
     """The VPC of the cluster's Istio network; None creates one for this cluster alone."""
     east_west_gateway: bool = True
     """Reserve the east-west gateway's regional address."""
@@ -335,6 +363,7 @@ class GkeCluster(MeshCluster):
         self.cloud = "gcp"
         self.network = network_of(spec)
 
+        net: GcpNetworkLike
         if args.network is None:
             net = GcpNetwork(
                 f"{name}-network",
@@ -482,7 +511,7 @@ class GkeCluster(MeshCluster):
             address = self.east_west_address.address
             self.east_west = EastWestExposure(
                 addresses=address.apply(lambda found: [found]),
-                annotations=dict(_load_balancer_annotations(internal)),
+                annotations=dict(load_balancer_annotations_of(internal)),
                 load_balancer_ip=address,
             )
 
@@ -503,7 +532,7 @@ class GkeCluster(MeshCluster):
             # Secrets change in place (a renewed intermediate in `cacerts`, a rotated token) rather than being
             # deleted and re-created (pulumi-kubernetes `diff.go` replaces a Secret on any data change otherwise).
             enable_secret_mutable=True,
-            opts=child_opts(self, depends_on=[self.node_pool, net.nat(fields.region)]),
+            opts=child_opts(self, depends_on=[self.node_pool, *net.egress_path(fields.region)]),
         )
         self.egress_ips = net.egress_ips_in(fields.region)
         self.egress_known = net.egress_known
@@ -513,7 +542,7 @@ class GkeCluster(MeshCluster):
 
     def load_balancer_annotations(self, internal: bool) -> dict[str, str]:
         """GKE's own load balancer: external by default, or internal with global access."""
-        return _load_balancer_annotations(internal)
+        return load_balancer_annotations_of(internal)
 
 
 def _impersonation(args: GkeClusterArgs) -> dict[str, str]:
@@ -526,7 +555,7 @@ def _impersonation(args: GkeClusterArgs) -> dict[str, str]:
     return {IMPERSONATION_VARIABLE: account} if account else {}
 
 
-def _load_balancer_annotations(internal: bool) -> dict[str, str]:
+def load_balancer_annotations_of(internal: bool) -> dict[str, str]:
     if not internal:
         return {}
     # Global access: clusters of other regions (over VPN/Interconnect or peering) reach the gateway too.

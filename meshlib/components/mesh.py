@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
+from pydantic import TypeAdapter, ValidationError
 
 from meshlib.components.applications import ClusterApplications, ClusterApplicationsArgs
-from meshlib.components.aws import AwsClusterInputs, AwsNetwork, AwsNetworkArgs, EksCluster, EksClusterArgs
+from meshlib.components.aws import (
+    AwsClusterInputs,
+    AwsNetwork,
+    AwsNetworkArgs,
+    AwsNetworkLike,
+    EksCluster,
+    EksClusterArgs,
+)
 from meshlib.components.cluster import EastWestExposure, MeshCluster
 from meshlib.components.control_plane import IstioControlPlane, IstioControlPlaneArgs
 from meshlib.components.east_west import EastWestGateway, EastWestGatewayArgs
 from meshlib.components.existing import ExistingCluster, ExistingClusterArgs
 from meshlib.components.failover import ServiceFailover, ServiceFailoverArgs
 from meshlib.components.federation import ServiceFederation, ServiceFederationArgs
-from meshlib.components.gcp import GcpNetwork, GcpNetworkArgs, GkeCluster, GkeClusterArgs
+from meshlib.components.gcp import GcpNetwork, GcpNetworkArgs, GcpNetworkLike, GkeCluster, GkeClusterArgs
 from meshlib.components.reader import RemoteReader, RemoteReaderArgs
 from meshlib.components.remote_secret import RemoteSecret, RemoteSecretArgs
 from meshlib.components.trust import ClusterCa, MeshTrust, MeshTrustArgs
@@ -26,11 +34,21 @@ from meshlib.plan.failover import failover_rules
 from meshlib.plan.revisions import plan_revisions
 from meshlib.plan.topology import ClusterPlan, MeshPlan, plan_mesh
 from meshlib.spec.loader import NAMESPACE
-from meshlib.spec.models import ClusterSpec, MeshSpec
-from meshlib.spec.problems import ConfigError
+from meshlib.spec.models import Cidr, ClusterSpec, MeshSpec
+from meshlib.spec.problems import ConfigError, Problem, key_path
 from meshlib.spec.rules import admin_warnings, deployer_access
 
-__all__ = ["MultiClusterMesh", "MultiClusterMeshArgs"]
+__all__ = ["MultiClusterMesh", "MultiClusterMeshArgs", "RootCa", "checked_admin_cidrs"]
+
+
+@dataclass
+class RootCa:
+    """Your own root CA as PEMs, e.g. outputs of other resources or stacks."""
+
+    certificate_pem: pulumi.Input[str]
+    """The root certificate."""
+    private_key_pem: pulumi.Input[str]
+    """Its private key (kept secret)."""
 
 
 @dataclass
@@ -45,6 +63,11 @@ class MultiClusterMeshArgs:
     """Per `aws` cluster name: VPC and subnet ids from other resources or stacks, in place of the spec's."""
     kubeconfigs: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """Per `existing` cluster name: the kubeconfig's content, in place of its `kubeconfig.secret` config key."""
+    admin_cidrs: pulumi.Input[Sequence[str]] | None = None
+    """In place of `spec.admin_cidrs`, e.g. another stack's output: checked as the spec checks them once known
+    (each an IPv4 network, not empty unless `pulumiInsideNetworks`), its warnings logged then."""
+    root_ca: RootCa | None = None
+    """In place of `spec.root_ca` (which names config keys): the root's PEMs themselves."""
 
 
 class MultiClusterMesh(pulumi.ComponentResource):
@@ -69,15 +92,25 @@ class MultiClusterMesh(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: MultiClusterMeshArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         spec = args.spec
+        built = set(args.clusters)
         # Refused before anything registers: a first `up` would otherwise build clusters for
         # 15-20 minutes and then fail at the first Helm release it cannot reach.
-        unreachable = deployer_access(spec, built=set(args.clusters))
-        if unreachable:
-            raise ConfigError(unreachable)
+        pending = _pending(args.admin_cidrs)
+        admin: pulumi.Input[Sequence[str]] = [str(cidr) for cidr in spec.admin_cidrs]
+        admin_warned: list[str] = []  # with a pending value: logged once known, by the apply below
+        if args.admin_cidrs is None:
+            unreachable = deployer_access(spec, built=built)
+            if unreachable:
+                raise ConfigError(unreachable)
+            admin_warned = admin_warnings(spec)
+        elif pending is None:
+            admin, admin_warned = checked_admin_cidrs(spec, args.admin_cidrs, built)
         super().__init__("meshlib:index:MultiClusterMesh", name, None, opts)
+        if pending is not None:
+            admin = pending.apply(lambda known: self._admin_when_known(spec, known, built))
         self.plan = plan = plan_mesh(spec)
         child = pulumi.ResourceOptions(parent=self)
-        for warning in [*admin_warnings(spec), *capacity_warnings(spec, plan, built=set(args.clusters))]:
+        for warning in [*admin_warned, *capacity_warnings(spec, plan, built=built)]:
             pulumi.log.warn(warning, self)
 
         aws_networks, gcp_networks = self._networks(name, spec, args.clusters, child, args.aws_inputs)
@@ -98,7 +131,7 @@ class MultiClusterMesh(pulumi.ComponentResource):
                     f"the egress IPs of {', '.join(unknown)} are unknown: add them to mesh:adminCidrs, or "
                     f"their istiod cannot reach the API server of {cluster.name!r}"
                 )
-            api_access = _cidrs(spec, [egress[w] for w in watchers])
+            api_access = _cidrs(admin, [egress[w] for w in watchers])
             self.clusters[cluster.name] = self._cluster(
                 name, cluster, plan, aws_networks, gcp_networks, api_access, child, args.kubeconfigs.get(cluster.name)
             )
@@ -108,7 +141,7 @@ class MultiClusterMesh(pulumi.ComponentResource):
             MeshTrustArgs(
                 clusters=list(self.clusters),
                 protect=any(c.deletion_protection for c in spec.clusters if c.cloud != "existing"),
-                **_root_ca(spec),
+                **_root_ca(spec, args.root_ca),
                 cluster_cas=_cluster_cas(spec),
             ),
             child,
@@ -187,7 +220,7 @@ class MultiClusterMesh(pulumi.ComponentResource):
             source_ranges = None
             peers = plan.gateway_peers(cluster_plan.name, egress_known, control_plane_known)
             if spec.restrict_east_west_sources and peers is not None:
-                source_ranges = _cidrs(spec, [egress[peer] for peer in peers], admin=False)
+                source_ranges = _cidrs([], [egress[peer] for peer in peers])
             exposure = plan.gateway_exposure(
                 cluster_plan.name, egress_known, control_plane_known, spec.restrict_east_west_sources
             )
@@ -279,6 +312,13 @@ class MultiClusterMesh(pulumi.ComponentResource):
             else None
         )
         self.register_outputs({"clusters": self.cluster_outputs(), "summary": self.summary()})
+
+    def _admin_when_known(self, spec: MeshSpec, cidrs: object, built: Collection[str]) -> list[str]:
+        """`cidrs` checked once known; their warnings logged on this mesh."""
+        checked, warnings = checked_admin_cidrs(spec, cidrs, built)
+        for warning in warnings:
+            pulumi.log.warn(warning, self)
+        return checked
 
     def cluster_outputs(self) -> dict[str, dict[str, object]]:
         """Per cluster: cloud, network, role, API endpoint, east-west address, Istio revisions (and the stable one).
@@ -376,7 +416,7 @@ class MultiClusterMesh(pulumi.ComponentResource):
     def _egress_of(
         cluster: ClusterSpec,
         prebuilt: Mapping[str, MeshCluster],
-        aws: Mapping[str, AwsNetwork],
+        aws: Mapping[str, AwsNetworkLike],
         gcp: Mapping[str, GcpNetwork],
     ) -> pulumi.Output[list[str]] | None:
         """The public IPs a cluster's istiod calls out from, or None when unknown."""
@@ -395,8 +435,8 @@ class MultiClusterMesh(pulumi.ComponentResource):
         name: str,
         cluster: ClusterSpec,
         plan: MeshPlan,
-        aws: Mapping[str, AwsNetwork],
-        gcp: Mapping[str, GcpNetwork],
+        aws: Mapping[str, AwsNetworkLike],
+        gcp: Mapping[str, GcpNetworkLike],
         api_access: pulumi.Output[list[str]],
         opts: pulumi.ResourceOptions,
         kubeconfig: pulumi.Input[str] | None = None,
@@ -438,12 +478,47 @@ def _exposure(cluster: MeshCluster) -> EastWestExposure:
 
 
 def _cidrs(
-    spec: MeshSpec, egress: Sequence[pulumi.Output[list[str]] | None], admin: bool = True
+    admin: pulumi.Input[Sequence[str]], egress: Sequence[pulumi.Output[list[str]] | None]
 ) -> pulumi.Output[list[str]]:
-    """Admin CIDRs (optionally) plus the given egress IPs as /32s, sorted and unique."""
+    """`admin` CIDRs plus the given egress IPs as /32s, sorted and unique."""
     known = [ips for ips in egress if ips is not None]
-    base = [str(cidr) for cidr in spec.admin_cidrs] if admin else []
-    return pulumi.Output.all(*known).apply(lambda lists: sorted({*base, *(f"{ip}/32" for ips in lists for ip in ips)}))
+    return pulumi.Output.all(pulumi.Output.from_input(admin), *known).apply(
+        lambda lists: sorted({*lists[0], *(f"{ip}/32" for ips in lists[1:] for ip in ips)})
+    )
+
+
+def _pending(cidrs: pulumi.Input[Sequence[str]] | None) -> pulumi.Output[Sequence[str]] | None:
+    """`cidrs` as one Output when some of it is not a plain value yet, else None."""
+    if cidrs is None:
+        return None
+    if isinstance(cidrs, (list, tuple)) and not any(isinstance(c, pulumi.Output) for c in cidrs):
+        return None
+    return pulumi.Output.from_input(cidrs)
+
+
+_ADMIN_CIDRS: TypeAdapter[list[Cidr]] = TypeAdapter(list[Cidr])
+
+
+def checked_admin_cidrs(spec: MeshSpec, cidrs: object, built: Collection[str] = ()) -> tuple[list[str], list[str]]:
+    """Admin CIDRs given apart from `spec` (once known), checked as the spec checks its own; and their warnings.
+
+    Raises `ConfigError` keyed `mesh:adminCidrs[<i>]` for an item that is not an IPv4 network, and the
+    spec's deployer-access problem for an empty list the mesh cannot do without.
+    """
+    try:
+        networks = _ADMIN_CIDRS.validate_python(cidrs)
+    except ValidationError as error:
+        raise ConfigError(
+            sorted(
+                Problem(key_path(("adminCidrs", *item["loc"])), item["msg"].removeprefix("Value error, "))
+                for item in error.errors(include_url=False)
+            )
+        ) from None
+    known = spec.model_copy(update={"admin_cidrs": networks})
+    unreachable = deployer_access(known, built=built)
+    if unreachable:
+        raise ConfigError(unreachable)
+    return [str(network) for network in networks], admin_warnings(known)
 
 
 def _network_block(spec: MeshSpec, network: str) -> str | None:
@@ -451,7 +526,13 @@ def _network_block(spec: MeshSpec, network: str) -> str | None:
     return str(settings.vpc_cidr) if settings is not None and settings.vpc_cidr is not None else None
 
 
-def _root_ca(spec: MeshSpec) -> dict[str, pulumi.Input[str]]:
+def _root_ca(spec: MeshSpec, given: RootCa | None = None) -> dict[str, pulumi.Input[str]]:
+    """The root's PEMs: `given` ones first, else those the config keys `spec.root_ca` names; the key secret."""
+    if given is not None:
+        return {
+            "root_certificate_pem": given.certificate_pem,
+            "root_private_key_pem": pulumi.Output.secret(given.private_key_pem),
+        }
     if spec.root_ca is None:
         return {}
     config = pulumi.Config(NAMESPACE)

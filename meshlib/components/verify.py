@@ -9,7 +9,7 @@ each Job is named by a hash of what it verifies, so it reruns exactly when that 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +36,10 @@ class MeshVerificationArgs:
     """Per cluster, what its checks verify there (istiod, gateway, remote secrets, ServiceEntries...)."""
     control_namespaces: Mapping[str, pulumi.Resource] = field(default_factory=dict)
     """Per cluster, its `istio-system` Namespace resource."""
+    checks_in: Collection[str] | None = None
+    """Only the checks run in these clusters (a fleet's `verify-<cluster>` stack); None: every check."""
+    responders_in: Collection[str] | None = None
+    """Only the responders of services these clusters export (a fleet's `wiring-<cluster>`); None: all."""
 
 
 class MeshVerification(pulumi.ComponentResource):
@@ -47,6 +51,7 @@ class MeshVerification(pulumi.ComponentResource):
         super().__init__("meshlib:index:MeshVerification", name, None, opts)
         plan, spec = args.plan, args.plan.spec
         found = checks(plan)
+        in_scope = [c for c in found if args.checks_in is None or c.cluster in args.checks_in]
         self.jobs = {}
         created: dict[tuple[str, str], pulumi.Resource] = {}
 
@@ -79,6 +84,8 @@ class MeshVerification(pulumi.ComponentResource):
 
         responders: dict[str, list[pulumi.Resource]] = {}
         for service in spec.services:
+            if args.responders_in is not None and service.cluster not in args.responders_in:
+                continue
             if not (service.verify and service.responder) or not any(
                 c.exporter == service.cluster and c.facts["host"].startswith(f"{service.name}.{service.namespace}.")
                 for c in found
@@ -98,7 +105,7 @@ class MeshVerification(pulumi.ComponentResource):
                 ],
             )
 
-        for check in found:
+        for check in in_scope:
             in_namespace = ISTIO_NAMESPACE if check.kind == "sync" else "meshlib-verify"
             account = setup(check.cluster, in_namespace)
             needs = [account]

@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
+from pulumi.output import Unknown
 from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
 from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.rpc import UNKNOWN
 
 __all__ = [
     "Computed",
@@ -243,6 +245,9 @@ class Run:
     outputs: dict[str, Any]
     """Stack outputs, resolved (unknown values are None)."""
     secret_outputs: set[str]
+    unknown_outputs: dict[str, Any] = field(default_factory=dict)
+    """Stack outputs with what is unknown marked as Pulumi marks it on the wire (`rpc.UNKNOWN`), so that
+    a StackReference answering with them gives unknown values, as a preview after a preview would."""
 
     @property
     def resources(self) -> list[Registered]:
@@ -295,22 +300,35 @@ def run_program(
     gc.set_threshold(max(thresholds[0], _GC_THRESHOLD0), *thresholds[1:])
     try:
         _sync_await(run_pulumi_func(build))
-        outputs, secrets = _sync_await(_resolve_outputs(root))
+        outputs, secrets, unknown = _sync_await(_resolve_outputs(root))
     finally:
         gc.set_threshold(*thresholds)
-    return Run(mocks=mocks, outputs=outputs, secret_outputs=secrets)
+    return Run(mocks=mocks, outputs=outputs, secret_outputs=secrets, unknown_outputs=unknown)
 
 
-async def _resolve_outputs(root: Any) -> tuple[dict[str, Any], set[str]]:
-    """The stack's outputs, resolved (unknown values are None), and which of them are secret."""
+async def _resolve_outputs(root: Any) -> tuple[dict[str, Any], set[str], dict[str, Any]]:
+    """The stack's outputs, resolved (unknown values are None), which of them are secret, and with unknowns marked."""
     outputs: dict[str, Any] = {}
     secrets: set[str] = set()
+    unknown: dict[str, Any] = {}
     for key, value in root.outputs.items():
         output = pulumi.Output.from_input(value)
         outputs[key] = await output.future(with_unknowns=False)
+        found = await output.future(with_unknowns=True)
+        unknown[key] = _mark_unknowns(found) if found is not None or await output.is_known() else UNKNOWN
         if await output.is_secret():
             secrets.add(key)
-    return outputs, secrets
+    return outputs, secrets, unknown
+
+
+def _mark_unknowns(value: Any) -> Any:
+    if isinstance(value, Unknown):
+        return UNKNOWN
+    if isinstance(value, dict):
+        return {key: _mark_unknowns(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_mark_unknowns(item) for item in value]
+    return value
 
 
 def registrations(run: Run) -> dict[tuple[str, str], Any]:

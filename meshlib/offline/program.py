@@ -24,9 +24,9 @@ from typing import Any
 import pulumi
 import yaml
 
-from meshlib.offline.engine import MeshMocks, Run, run_program
+from meshlib.offline.engine import Computed, MeshMocks, Run, run_program
 from meshlib.offline.invokes import offline_invoke, placeholder_notes
-from meshlib.spec.loader import NAMESPACE, _as_pulumi_gives, parse_spec, secret_keys
+from meshlib.spec.loader import FLEET_BASE_KEY, NAMESPACE, _as_pulumi_gives, parse_spec, secret_keys
 from meshlib.spec.models import MeshSpec
 from meshlib.spec.problems import ConfigError, Problem
 
@@ -119,11 +119,12 @@ def _locate(stack: str, cwd: Path) -> OfflineStack:
     return OfflineStack(name=stack, config_file=path, project=project)
 
 
-def plan_stack(stack: OfflineStack, preview: bool = True) -> tuple[MeshSpec, Run]:
+def plan_stack(stack: OfflineStack, preview: bool = True, computed: Computed | None = None) -> tuple[MeshSpec, Run]:
     """Validate the stack's config, then run the project's `__main__.py` on the mock engine.
 
     Raises `meshlib.ConfigError` (a `pulumi.RunError`) for bad config, before any resource;
     `UnresolvedEnvironmentError` when keys missing from it may come from ESC environments.
+    `computed` gives resources' outputs (a fleet stack's StackReferences: the earlier stacks' outputs).
     """
     config = {**_config(stack.config_file), **stack.overrides}
     spec = _spec(stack, config)
@@ -137,7 +138,7 @@ def plan_stack(stack: OfflineStack, preview: bool = True) -> tuple[MeshSpec, Run
             lambda: runpy.run_path(str(stack.project / "__main__.py"), run_name="__main__"),
             preview=preview,
             config=config,
-            mocks=MeshMocks(invoke=offline_invoke),
+            mocks=MeshMocks(invoke=offline_invoke, computed=computed) if computed else MeshMocks(invoke=offline_invoke),
             project=_project_name(stack.project),
             stack=stack.name,
         )
@@ -206,7 +207,7 @@ def _spec(stack: OfflineStack, config: Mapping[str, Any]) -> MeshSpec:
     prefix = f"{NAMESPACE}:"
     raw = {key[len(prefix) :]: _as_pulumi_gives(value) for key, value in config.items() if key.startswith(prefix)}
     with _explaining_environments(stack, config):
-        return parse_spec(raw, stack.name)
+        return parse_spec(raw, str(config.get(FLEET_BASE_KEY) or stack.name))
 
 
 @contextlib.contextmanager

@@ -130,7 +130,7 @@ def istiod_values(
 def gateway_values(
     spec: MeshSpec,
     cluster: ClusterPlan,
-    annotations: Mapping[str, Any] | None = None,
+    annotations: Mapping[str, Any] | Any = None,
     load_balancer_ip: Any = None,
     source_ranges: Any = None,
 ) -> Values:
@@ -140,8 +140,11 @@ def gateway_values(
     pins the load balancer's address); `source_ranges` restricts who may connect.
     """
     service: Values = {}
-    if annotations:
-        service["annotations"] = dict(annotations)
+    if isinstance(annotations, Mapping):
+        if annotations:
+            service["annotations"] = dict(annotations)
+    elif annotations is not None:  # a deploy-time value standing for them all (a fleet stack's)
+        service["annotations"] = annotations
     if load_balancer_ip is not None:
         service["loadBalancerIP"] = load_balancer_ip
     if source_ranges:  # a list, or a deploy-time value standing for one

@@ -6,9 +6,10 @@ postponed annotations in this module), args as `TypedDict`s, outputs as `pulumi.
 attributes. The component translates its args into the stack-config shape and runs the same
 `parse_spec` as `pulumi up` does on a stack, then builds `meshlib.MultiClusterMesh` as its child.
 
-Values that may come from other resources or stacks (VPC and subnet ids, kubeconfigs) are
-`pulumi.Input`s. When one is not known yet, validation sees a placeholder, the real value goes
-straight to the component that uses it, and a preview says which keys it could not check.
+Values that may come from other resources or stacks (VPC and subnet ids, kubeconfigs, admin CIDRs,
+the root CA's PEMs) are `pulumi.Input`s. When one is not known yet, validation sees a placeholder, the
+real value goes straight to the component that uses it (checked there once known), and a preview says
+which keys it could not check.
 """
 
 import itertools
@@ -21,7 +22,9 @@ from pydantic.alias_generators import to_camel
 from meshlib.components.aws import AwsClusterInputs
 from meshlib.components.mesh import MultiClusterMesh as MeshComponent
 from meshlib.components.mesh import MultiClusterMeshArgs as MeshComponentArgs
+from meshlib.components.mesh import RootCa, checked_admin_cidrs
 from meshlib.spec.loader import parse_spec
+from meshlib.spec.models import MeshSpec
 from meshlib.spec.problems import ConfigError, Problem
 
 __all__ = [
@@ -34,6 +37,7 @@ __all__ = [
     "NamespaceArgs",
     "NodesArgs",
     "RevisionArgs",
+    "RootCaArgs",
     "ServiceArgs",
     "ServicePortArgs",
     "SpecInput",
@@ -179,6 +183,16 @@ class IstioArgs(TypedDict):
     """Helm repository serving the `base`, `istiod` and `gateway` charts."""
 
 
+class RootCaArgs(TypedDict):
+    """Your own root CA, as PEMs: meshlib issues each cluster's intermediate CA from it."""
+
+    certificate_pem: pulumi.Input[str]
+    """The root certificate PEM; may be another resource's or stack's output."""
+    private_key_pem: pulumi.Input[str]
+    """The root's private key PEM; may be an output. Pass it as a secret: the schema cannot mark inputs
+    secret, so meshlib makes it one as it receives it, but the value the caller sends is theirs to protect."""
+
+
 class MultiClusterMeshArgs(TypedDict):
     """Inputs of `MultiClusterMesh`: the keys of the `mesh:*` stack configuration (docs/config.md)."""
 
@@ -194,8 +208,9 @@ class MultiClusterMeshArgs(TypedDict):
     """Istio version and chart source."""
     trust_domain: NotRequired[str]
     """SPIFFE trust domain, equal on every cluster; default `cluster.local`."""
-    admin_cidrs: NotRequired[list[str]]
-    """CIDRs (yours, CI's) admitted to the cluster API servers besides the watching istiods."""
+    admin_cidrs: NotRequired[pulumi.Input[list[str]]]
+    """CIDRs (yours, CI's) admitted to the cluster API servers besides the watching istiods; the whole list
+    may be another stack's output (e.g. NAT gateway addresses as /32s), checked once known."""
     eks_admins: NotRequired[list[str]]
     """IAM role or user ARNs given cluster-admin on every EKS cluster through access entries."""
     pulumi_inside_networks: NotRequired[bool]
@@ -212,6 +227,8 @@ class MultiClusterMeshArgs(TypedDict):
     """Admit only the other clusters' egress IPs to east-west gateways where all are known; default true."""
     namespaces: NotRequired[list[NamespaceArgs]]
     """Application namespaces meshlib creates, labelled for injection by their tag."""
+    root_ca: NotRequired[RootCaArgs]
+    """Bring your own root CA (its PEMs); default one is generated."""
 
 
 class MultiClusterMesh(pulumi.ComponentResource):
@@ -239,9 +256,20 @@ class MultiClusterMesh(pulumi.ComponentResource):
                 + ", ".join(converted.unchecked),
                 self,
             )
+        admin_cidrs = None
+        if converted.admin_cidrs is not None:
+            # The placeholder stood in for validation only: the mesh admits what the output holds.
+            spec = spec.model_copy(update={"admin_cidrs": []})
+            admin_cidrs = converted.admin_cidrs.apply(_admin_cidrs_in_caller_terms(spec))
         mesh = MeshComponent(
             name,
-            MeshComponentArgs(spec=spec, aws_inputs=converted.aws_inputs, kubeconfigs=converted.kubeconfigs),
+            MeshComponentArgs(
+                spec=spec,
+                aws_inputs=converted.aws_inputs,
+                kubeconfigs=converted.kubeconfigs,
+                admin_cidrs=admin_cidrs,
+                root_ca=converted.root_ca,
+            ),
             pulumi.ResourceOptions(parent=self),
         )
         self.cluster_endpoints = pulumi.Output.all(
@@ -272,6 +300,9 @@ class SpecInput:
         """The args in stack-config shape (camelCase keys); unknown values replaced by placeholders."""
         self.aws_inputs: dict[str, AwsClusterInputs] = {}
         self.kubeconfigs: dict[str, pulumi.Input[str]] = {}
+        self.admin_cidrs: pulumi.Output[list[str]] | None = None
+        """`adminCidrs` when it is (or holds) an output; then `raw` has a placeholder in its place."""
+        self.root_ca: RootCa | None = None
         self.unchecked: list[str] = []
         """Keys (caller's terms) whose values validation could not see yet."""
         self._placeholders: dict[int, str] = {}
@@ -284,6 +315,10 @@ class SpecInput:
             self._placeholders[key] = f"{kind}-pending{next(self._counter)}"
         return self._placeholders[key]
 
+
+ADMIN_CIDR_PLACEHOLDER = "192.0.2.0/32"
+"""Stands in for an `adminCidrs` output during validation (TEST-NET-1, RFC 5737: never a real network);
+dropped from the spec before the mesh is built, so it reaches no resource."""
 
 _CLUSTER_INPUTS = ("vpc_id", "public_subnet_ids", "private_subnet_ids", "kubeconfig", "kubeconfig_context")
 
@@ -298,6 +333,12 @@ def to_spec_input(args: Mapping[str, Any]) -> SpecInput:
                 _cluster(index, cluster, result, problems) if isinstance(cluster, Mapping) else cluster
                 for index, cluster in enumerate(value)
             ]
+        elif key == "admin_cidrs" and _holds_output(value):
+            result.raw["adminCidrs"] = [ADMIN_CIDR_PLACEHOLDER]
+            result.admin_cidrs = pulumi.Output.from_input(value)
+            result.unchecked.append("adminCidrs")
+        elif key == "root_ca" and isinstance(value, Mapping):
+            result.root_ca = _root_ca(value, result, problems)
         else:
             result.raw[to_camel(key)] = _plain(value, to_camel(key), problems)
     if problems:
@@ -356,6 +397,43 @@ def _cluster(index: int, cluster: Mapping[str, Any], result: SpecInput, problems
     return raw
 
 
+def _holds_output(value: object) -> bool:
+    """Whether `value` is an output or a list with one among its items."""
+    return isinstance(value, pulumi.Output) or (
+        isinstance(value, list) and any(isinstance(item, pulumi.Output) for item in value)
+    )
+
+
+def _root_ca(given: Mapping[str, Any], result: SpecInput, problems: list[Problem]) -> RootCa | None:
+    """The root CA's PEMs, each checked (non-empty) once known; the key made secret, and never echoed."""
+    fields = {"certificate_pem": "rootCa.certificatePem", "private_key_pem": "rootCa.privateKeyPem"}
+    problems += [Problem(where, "required") for key, where in fields.items() if given.get(key) is None]
+    problems += [
+        Problem(f"rootCa.{to_camel(key)}", "unknown key; valid keys here: certificatePem, privateKeyPem")
+        for key in given
+        if key not in fields
+    ]
+    if any(given.get(key) is None for key in fields):
+        return None
+    pending = [where for key, where in fields.items() if isinstance(given[key], pulumi.Output)]
+    result.unchecked += pending
+    certificate = pulumi.Output.from_input(given["certificate_pem"]).apply(_known(fields["certificate_pem"]))
+    key = pulumi.Output.from_input(given["private_key_pem"]).apply(_known(fields["private_key_pem"], secret=True))
+    return RootCa(certificate_pem=certificate, private_key_pem=pulumi.Output.secret(key))
+
+
+def _admin_cidrs_in_caller_terms(spec: MeshSpec) -> Callable[[list[str]], list[str]]:
+    """The mesh's check of `adminCidrs` once known, its problems keyed as the caller wrote the args."""
+
+    def check(cidrs: list[str]) -> list[str]:
+        try:
+            return checked_admin_cidrs(spec, cidrs)[0]
+        except ConfigError as error:
+            raise ConfigError(_in_caller_terms(error.problems)) from None
+
+    return check
+
+
 _FREE_KEYS = frozenset({"tags", "annotations"})
 """Maps whose keys are the user's (tag names, annotation keys), kept as given rather than camelCased."""
 
@@ -377,12 +455,13 @@ def _plain(value: Any, where: str, problems: list[Problem], free: bool = False) 
     return value
 
 
-def _known(where: str) -> Callable[[object], str]:
+def _known(where: str, secret: bool = False) -> Callable[[object], str]:
     """A check run when the value is known: the same rule as the spec's (a non-empty string)."""
 
     def check(value: object) -> str:
         if not isinstance(value, str) or not value.strip():
-            raise ConfigError([Problem(where, f"must be a non-empty string, got {value!r}")])
+            shown = f"a {type(value).__name__}" if secret else repr(value)
+            raise ConfigError([Problem(where, f"must be a non-empty string, got {shown}")])
         return value
 
     return check

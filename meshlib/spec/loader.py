@@ -25,6 +25,7 @@ from meshlib.spec.problems import ConfigError, Problem, key_path
 from meshlib.spec.salvage import salvaged_problems
 
 __all__ = [
+    "FLEET_BASE_KEY",
     "NAMESPACE",
     "ConfigError",
     "load_spec",
@@ -35,6 +36,9 @@ __all__ = [
 ]
 
 NAMESPACE = "mesh"
+FLEET_BASE_KEY = "meshlib:fleetBase"
+"""Set on every stack of a fleet: the base stack, whose name the fleet's cloud names start with
+(`mesh:namePrefix` defaults to `<meshId>-<base stack>`), so that every stack names alike."""
 
 
 def parse_spec(raw: Mapping[str, Any], stack: str | None = None) -> MeshSpec:
@@ -83,7 +87,7 @@ def load_spec() -> MeshSpec:
     secret |= set(pulumi.runtime.config.get_config_secret_keys_env())
     material = cluster_ca_problems(raw, secret)  # the CAs' PEMs: readable here, and only here
     try:
-        spec = parse_spec(raw, pulumi.get_stack())
+        spec = parse_spec(raw, pulumi.runtime.config.get_config(FLEET_BASE_KEY) or pulumi.get_stack())
     except ConfigError as error:
         raise ConfigError(sorted({*_masked(error.problems, secret), *material})) from None
     problems = kubeconfig_problems(spec) + material

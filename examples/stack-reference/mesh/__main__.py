@@ -8,8 +8,10 @@ subnet), so the list has `zones` items, each one an Output taken from the other 
 A preview logs which keys could not be checked yet; each id is checked (non-empty) once known.
 
 The mesh cannot know the egress addresses of a VPC it adopts, so it warns that the other clusters'
-API servers and east-west gateways cannot be narrowed to them: list the networking stack's
-`natPublicIps` (as /32s) in `adminCidrs`, which must be plain values known at plan time.
+API servers and east-west gateways cannot be narrowed to them. `adminCidrs` may be an Output too (the
+whole list): here it is this stack's own `adminCidrs` (where you and CI run Pulumi from) plus the
+networking stack's `natPublicIps` as /32s, so that the adopted cluster's istiod reaches the other API
+servers. Each CIDR is checked once known.
 """
 
 import pulumi
@@ -31,12 +33,19 @@ def subnet_ids(output: str) -> list[pulumi.Input[str]]:
     return [item(index) for index in range(zones)]
 
 
+def admin_cidrs() -> pulumi.Output[list[str]]:
+    """This stack's `adminCidrs`, then the networking stack's NAT addresses as /32s."""
+    own: list[str] = config.require_object("adminCidrs")
+    nat_ips = network.require_output("natPublicIps")
+    return nat_ips.apply(lambda ips: [*own, *(f"{ip}/32" for ip in ips)])
+
+
 mesh = MultiClusterMesh(
     "mesh1",
     {
         "mesh_id": "mesh1",
         "mode": "multi-primary",
-        "admin_cidrs": config.require_object("adminCidrs"),
+        "admin_cidrs": admin_cidrs(),
         "clusters": [
             {
                 "name": "east",

@@ -2,7 +2,7 @@
 
 It exports what `../mesh` reads with `pulumi.StackReference`: `vpcId`, `publicSubnetIds`,
 `privateSubnetIds` (lists, one id per zone, in zone order), and `natPublicIps`, the addresses the nodes
-reach the other clouds from (list them in the mesh's `adminCidrs`). The subnets carry the tags the AWS Load
+reach the other clouds from (the mesh adds them to its `adminCidrs`). The subnets carry the tags the AWS Load
 Balancer Controller uses to place the mesh's east-west load balancers.
 """
 
