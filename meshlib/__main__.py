@@ -30,10 +30,18 @@ import yaml
 from meshlib.fleet.config import base_stack_file, fleet_stack_name, read_base_config, write_fleet_configs
 from meshlib.fleet.driver import AutomationWorkspace, fleet_available, run_fleet
 from meshlib.fleet.layout import FleetLayout, plan_fleet
+from meshlib.fleet.migrate import migration_script
 from meshlib.fleet.offline import FleetPlan, managed, plan_fleet_offline
 from meshlib.offline import svg
 from meshlib.offline.diff import diff_plans, render_diff
-from meshlib.offline.program import OfflineStack, find_project, local_config, plan_stack, resolve_stack
+from meshlib.offline.program import (
+    OfflineStack,
+    find_project,
+    local_config,
+    plan_stack,
+    project_name,
+    resolve_stack,
+)
 from meshlib.offline.render import (
     istio_manifests,
     mermaid,
@@ -116,8 +124,9 @@ def _parser() -> argparse.ArgumentParser:
     fleet = commands.add_parser("fleet", help="the mesh as many small stacks, run layer by layer")
     fleet.add_argument(
         "action",
-        choices=["up", "preview", "destroy", "plan"],
-        help="up/preview/destroy every fleet stack (Pulumi CLI); plan: the layers and what each stack reads, offline",
+        choices=["up", "preview", "destroy", "plan", "migrate"],
+        help="up/preview/destroy every fleet stack (Pulumi CLI); plan: the layers and what each stack reads, offline; "
+        "migrate: the `pulumi state move` script that moves a single-stack mesh into its fleet",
     )
     fleet.add_argument(
         "--stack", default=DEFAULT_STACK, help=f"the base stack, name or config file (default {DEFAULT_STACK})"
@@ -268,6 +277,10 @@ def _git(directory: Path, *args: str) -> str:
 
 
 def _fleet(args: argparse.Namespace) -> int:
+    if args.action == "migrate":
+        found = resolve_stack(args.stack, Path.cwd())
+        print(migration_script(plan_fleet_offline(found), found.name, project_name(found.project)), end="")
+        return 0
     if args.action != "plan":
         missing = fleet_available()
         if missing:

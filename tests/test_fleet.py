@@ -16,12 +16,15 @@ from typing import Any
 import pytest
 
 from meshlib.fleet.layout import FleetLayout, plan_fleet
+from meshlib.fleet.migrate import migration_script, qualified_type, state_moves
+from meshlib.fleet.offline import plan_fleet_offline
 from meshlib.offline import engine
 from meshlib.offline.engine import MeshMocks, Registered, Run, unwrap
+from meshlib.offline.program import OfflineStack, plan_stack, project_name
 from meshlib.offline.replacements import changes
 from meshlib.spec import parse_spec
 from tests import fakes
-from tests.conftest import ROOT, STACKS, example, stack_name
+from tests.conftest import ROOT, STACKS, example, fixture_stack, stack_name
 from tests.test_failure import run_config
 from tests.test_lifecycle import base, belongs, primary_remote, without
 
@@ -191,3 +194,25 @@ def test_adding_a_cluster_creates_its_stacks_and_replaces_nothing_elsewhere() ->
         result = changes(run.resources, new[name].resources)
         lost = [c.name for c in result.values() if c.action in ("replace", "delete")]
         assert lost == [], name
+
+
+# -- moving a single-stack mesh into a fleet ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["multi-primary", "primary-remote", "existing"])
+def test_the_migration_moves_every_resource_of_the_single_stack_once(name: str) -> None:
+    stack = OfflineStack(name, fixture_stack(name), ROOT)
+    _, single = plan_stack(stack)
+    by_urn = {r.urn: r for r in single.resources}
+    project = project_name(ROOT)
+    expected = {
+        f"urn:pulumi:{name}::{project}::{'$'.join(qualified_type(r, by_urn))}::{r.name}"
+        for r in single.resources
+        if r.custom and r.type != "pulumi:providers:kubernetes"
+    }
+    moves = state_moves(plan_fleet_offline(stack), name, project)
+    moved = [urn for move in moves for urn in move.urns]
+    assert sorted(moved) == sorted(expected)  # each once
+    assert [move.dest for move in moves][:1] == [f"{name}.trust"]
+    script = migration_script(plan_fleet_offline(stack), name, project)
+    assert script.count("pulumi state move") == sum(1 for move in moves if move.urns)

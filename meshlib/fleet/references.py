@@ -13,7 +13,7 @@ address is a hostname) comes from the spec, never from another stack's outputs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,9 +33,21 @@ __all__ = [
     "cluster_export",
     "cluster_stand_in",
     "network_export",
+    "pick",
 ]
 
 Outputs = Mapping[str, Any]
+
+
+def pick(*path: str) -> Callable[[Any], Any]:
+    """A function taking `found[path[0]][path[1]]...` out of an exported value."""
+
+    def take(found: Any) -> Any:
+        for key in path:
+            found = found[key]
+        return found
+
+    return take
 
 
 def network_export(network: AwsNetwork | GcpNetwork, members: list[ClusterSpec]) -> dict[str, Any]:
@@ -72,12 +84,7 @@ class AwsNetworkView:
         self.egress_known = not self.adopted
 
     def _get(self, *path: str) -> pulumi.Output[Any]:
-        def walk(found: Any) -> Any:
-            for key in path:
-                found = found[key]
-            return found
-
-        return self._exported.apply(walk)
+        return self._exported.apply(pick(*path))
 
     @property
     def vpc_id(self) -> pulumi.Output[str]:
@@ -134,17 +141,17 @@ class GcpNetworkView:
 
     @property
     def self_link(self) -> pulumi.Output[str]:
-        return self._exported.apply(lambda found: found["selfLink"])
+        return self._exported.apply(pick("selfLink"))
 
     def subnetwork(self, cluster_name: str) -> _Subnetwork:
-        return _Subnetwork(self._exported.apply(lambda found: found["subnetworks"][cluster_name]))
+        return _Subnetwork(self._exported.apply(pick("subnetworks", cluster_name)))
 
     def egress_path(self, region: str) -> list[pulumi.Resource]:
         """Nothing here: the network stack is deployed before, and destroyed after, this one."""
         return []
 
     def egress_ips_in(self, region: str) -> pulumi.Output[list[str]]:
-        return self._exported.apply(lambda found: found["egressIps"][region])
+        return self._exported.apply(pick("egressIps", region))
 
 
 def cluster_export(cluster: MeshCluster) -> dict[str, Any]:
@@ -198,10 +205,10 @@ class StandInCluster(MeshCluster):
         self.cluster_name = spec.name
         self.cloud = spec.cloud
         self.network = str(spec.network)
-        self.endpoint = exported.apply(lambda found: found["endpoint"])
-        self.certificate_authority = exported.apply(lambda found: found["certificateAuthority"])
-        self.kubeconfig = pulumi.Output.secret(exported.apply(lambda found: found["kubeconfig"]))
-        self.egress_ips = exported.apply(lambda found: found["egressIps"])
+        self.endpoint = exported.apply(pick("endpoint"))
+        self.certificate_authority = exported.apply(pick("certificateAuthority"))
+        self.kubeconfig = pulumi.Output.secret(exported.apply(pick("kubeconfig")))
+        self.egress_ips = exported.apply(pick("egressIps"))
         self.egress_known = not spec.vpc_id
         self.control_plane_egress_known = False
         self.provider = k8s.Provider(
@@ -224,7 +231,7 @@ class StandInCluster(MeshCluster):
 
 def _exposure(spec: ClusterSpec, exported: pulumi.Output[Any]) -> EastWestExposure:
     """The east-west exposure from the cluster stack; how many addresses there are comes from the spec."""
-    east_west = exported.apply(lambda found: found["eastWest"])
+    east_west = exported.apply(pick("eastWest"))
     annotated = spec.cloud == "aws" or spec.east_west_internal  # GKE's external load balancer needs none
     if spec.cloud == "aws":
         zones = spec.private_subnet_ids if spec.east_west_internal else spec.public_subnet_ids
@@ -232,9 +239,9 @@ def _exposure(spec: ClusterSpec, exported: pulumi.Output[Any]) -> EastWestExposu
     else:
         count = 1
     return EastWestExposure(
-        addresses=east_west.apply(lambda found: found["addresses"]),
+        addresses=east_west.apply(pick("addresses")),
         count=count,
-        annotations=east_west.apply(lambda found: found["annotations"]) if annotated else {},
-        load_balancer_ip=east_west.apply(lambda found: found["loadBalancerIp"]) if spec.cloud == "gcp" else None,
+        annotations=east_west.apply(pick("annotations")) if annotated else {},
+        load_balancer_ip=east_west.apply(pick("loadBalancerIp")) if spec.cloud == "gcp" else None,
         is_hostname=False,  # only an existing cluster's configured address can be a hostname
     )

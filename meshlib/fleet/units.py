@@ -36,6 +36,7 @@ from meshlib.fleet.references import (
     cluster_export,
     cluster_stand_in,
     network_export,
+    pick,
 )
 from meshlib.plan.applications import namespaces_of
 from meshlib.plan.failover import failover_rules
@@ -178,7 +179,7 @@ class _Builder:
                 spec=self.spec,
                 plan=plan_c,
                 cluster=cluster,
-                cacerts={key: cacerts.apply(_pick(name, key)) for key in _CACERTS_KEYS},
+                cacerts={key: cacerts.apply(pick(name, key)) for key in _CACERTS_KEYS},
                 primary_address=primary.address if primary else None,
                 primary_address_is_hostname=bool(primary and primary.is_hostname),
             ),
@@ -225,11 +226,11 @@ class _Builder:
                 RemoteSecretArgs(
                     watched=_ApiServer(
                         watched,
-                        facts.apply(lambda found: found["endpoint"]),
-                        facts.apply(lambda found: found["certificateAuthority"]),
+                        facts.apply(pick("endpoint")),
+                        facts.apply(pick("certificateAuthority")),
                     ),
                     watcher=cluster,
-                    token=self.upstream.output(f"istio-{watched}", "readerTokens").apply(_pick(name)),
+                    token=self.upstream.output(f"istio-{watched}", "readerTokens").apply(pick(name)),
                     token_generation=self.spec.reader_token_generation,
                 ),
                 self.child,
@@ -322,17 +323,6 @@ class _Builder:
             cluster.cloud == "aws"
             and not any(c.vpc_id for c in self.spec.clusters if c.cloud == "aws" and c.network == cluster.network)
         )
-
-
-def _pick(*path: str) -> Callable[[Any], Any]:
-    """A function taking `found[path[0]][path[1]]...` out of a nested output value."""
-
-    def pick(found: Any) -> Any:
-        for key in path:
-            found = found[key]
-        return found
-
-    return pick
 
 
 _BUILD: dict[str, Callable[[_Builder], None]] = {

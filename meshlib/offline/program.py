@@ -38,6 +38,7 @@ __all__ = [
     "local_config",
     "placeholder_kubeconfig",
     "plan_stack",
+    "project_name",
     "resolve_stack",
 ]
 
@@ -139,7 +140,7 @@ def plan_stack(stack: OfflineStack, preview: bool = True, computed: Computed | N
             preview=preview,
             config=config,
             mocks=MeshMocks(invoke=offline_invoke, computed=computed) if computed else MeshMocks(invoke=offline_invoke),
-            project=_project_name(stack.project),
+            project=project_name(stack.project),
             stack=stack.name,
         )
     run.warnings.extend(placeholder_notes(run.mocks.calls))
@@ -264,7 +265,8 @@ def _config(path: Path) -> dict[str, Any]:
     return dict(document.get("config") or {})
 
 
-def _project_name(project: Path) -> str:
+def project_name(project: Path) -> str:
+    """The Pulumi project's name (`name` in its Pulumi.yaml)."""
     settings = yaml.safe_load((project / "Pulumi.yaml").read_text()) or {}
     return str(settings.get("name", project.name))
 
