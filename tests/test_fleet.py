@@ -123,7 +123,33 @@ def _assert_each_layer_reads_only_earlier_ones(layout: FleetLayout) -> None:
 # -- a fleet is the single-stack mesh, split -----------------------------------------------------------------
 
 
-@pytest.fixture(scope="module", params=[base, primary_remote], ids=["multi-primary", "primary-remote"])
+def day_two() -> dict[str, Any]:
+    """Two revisions with tags, namespaces, an ingress, failover and a responder: every unit a stack can hold."""
+    config = primary_remote()
+    config["mesh:clusters"].append({"name": "edge", "cloud": "aws", "region": "eu-west-1", "role": "primary"})
+    config["mesh:istio"] = {
+        "revisions": [{"name": "1-29-6", "version": "1.29.6"}, {"name": "1-30-3", "version": "1.30.3"}],
+        "tags": {"default": "1-29-6", "canary": "1-30-3"},
+        "gatewayRevision": "1-29-6",
+    }
+    config["mesh:namespaces"] = [{"name": "shop", "tag": "canary"}]
+    config["mesh:clusters"][1]["ingressGateway"] = {}
+    config["mesh:services"] = [
+        {
+            "name": "web",
+            "cluster": "spoke",
+            "consumers": ["edge"],
+            "ports": [{"number": 80, "name": "http"}],
+            "responder": True,
+        }
+    ]
+    config["mesh:failover"] = [{"name": "web", "clusters": ["spoke", "edge"]}]
+    return config
+
+
+@pytest.fixture(
+    scope="module", params=[base, primary_remote, day_two], ids=["multi-primary", "primary-remote", "day-2"]
+)
 def both(request: pytest.FixtureRequest) -> tuple[dict[str, Any], Run, dict[str, Run]]:
     config = request.param()
     config["mesh:services"] = config.get("mesh:services", [])
