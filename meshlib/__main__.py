@@ -291,7 +291,7 @@ def _fleet(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     stack = resolve_stack(args.stack, Path.cwd())
     layout = plan_fleet(load_spec_file(stack.config_file, stack.name))
-    command = f"python -m meshlib fleet {args.action} --stack {args.stack}"
+    command = f"python -m meshlib fleet plan --stack {args.stack} --write-config"  # what writes the stack files
     if args.action == "plan":
         print(_fleet_layout_text(stack.name, layout), end="")
         if args.write_config:
