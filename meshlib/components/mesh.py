@@ -294,16 +294,11 @@ class MultiClusterMesh(pulumi.ComponentResource):
                     plan=plan,
                     clusters=self.clusters,
                     prefix=name,
-                    after={
-                        c.name: [
-                            self.control_planes[c.name].istiod,
-                            *([self.gateways[c.name]] if c.name in self.gateways else []),
-                            *[s for s in self.remote_secrets if s.watcher == c.name],
-                            *([self.federations[c.name]] if c.name in self.federations else []),
-                            *([self.applications[c.name]] if c.name in self.applications else []),
-                        ]
-                        for c in plan.clusters
-                    },
+                    istiods={n: cp.istiod for n, cp in self.control_planes.items()},
+                    gateways=self.gateways,
+                    remote_secrets={(s.watcher, s.watched): s for s in self.remote_secrets},
+                    federations=self.federations,
+                    applications=self.applications,
                     control_namespaces={n: cp.namespace for n, cp in self.control_planes.items()},
                 ),
                 child,

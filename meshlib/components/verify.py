@@ -19,7 +19,7 @@ import pulumi_kubernetes as k8s
 from meshlib.components.cluster import MeshCluster
 from meshlib.plan.manifests import ISTIO_NAMESPACE, Manifest
 from meshlib.plan.topology import MeshPlan
-from meshlib.plan.verify import checks, job, namespace, responder_manifests, service_account
+from meshlib.plan.verify import Check, checks, job, namespace, responder_manifests, service_account
 
 __all__ = ["MeshVerification", "MeshVerificationArgs"]
 
@@ -32,8 +32,17 @@ class MeshVerificationArgs:
     clusters: Mapping[str, MeshCluster]
     prefix: str
     """Starts every resource name, followed by the cluster it is in (as every other resource of the mesh)."""
-    after: Mapping[str, Sequence[pulumi.Resource]] = field(default_factory=dict)
-    """Per cluster, what its checks verify there (istiod, gateway, remote secrets, ServiceEntries...)."""
+    istiods: Mapping[str, pulumi.Resource] = field(default_factory=dict)
+    """Per cluster, its stable istiod release. These mappings name what each check verifies, so that it runs
+    after exactly that: none of them in a fleet stack, whose earlier stacks hold them."""
+    gateways: Mapping[str, pulumi.Resource] = field(default_factory=dict)
+    """Per cluster, its east-west gateway."""
+    remote_secrets: Mapping[tuple[str, str], pulumi.Resource] = field(default_factory=dict)
+    """Per (watcher, watched), the remote secret."""
+    federations: Mapping[str, pulumi.Resource] = field(default_factory=dict)
+    """Per config cluster, its ServiceEntries and DestinationRules."""
+    applications: Mapping[str, pulumi.Resource] = field(default_factory=dict)
+    """Per cluster, its application namespaces (and the tags they follow)."""
     control_namespaces: Mapping[str, pulumi.Resource] = field(default_factory=dict)
     """Per cluster, its `istio-system` Namespace resource."""
     checks_in: Collection[str] | None = None
@@ -72,7 +81,7 @@ class MeshVerification(pulumi.ComponentResource):
                         _create(
                             f"{args.prefix}-{cluster}-verify-namespace",
                             namespace(spec),
-                            on(cluster, args.after.get(cluster, ())),
+                            on(cluster, _present(args.istiods.get(cluster))),
                         )
                     ]
                 created[key] = _create(
@@ -99,7 +108,10 @@ class MeshVerification(pulumi.ComponentResource):
                     _create(
                         f"{prefix}-{manifest['kind'].lower()}",
                         manifest,
-                        on(service.cluster, args.after.get(service.cluster, ())),
+                        on(
+                            service.cluster,
+                            _present(args.istiods.get(service.cluster), args.applications.get(service.cluster)),
+                        ),
                     )
                     for manifest in responder_manifests(spec, service.name, service.namespace, ports)
                 ],
@@ -108,9 +120,7 @@ class MeshVerification(pulumi.ComponentResource):
         for check in in_scope:
             in_namespace = ISTIO_NAMESPACE if check.kind == "sync" else "meshlib-verify"
             account = setup(check.cluster, in_namespace)
-            needs = [account]
-            for cluster in check.depends_on_clusters:
-                needs += args.after.get(cluster, ())
+            needs = [account, *_verified(check, args)]
             if check.kind == "call":
                 service_key = check.facts["host"].split(".svc.")[0] + f".{check.exporter}"
                 needs += responders.get(service_key, [])
@@ -126,6 +136,30 @@ class MeshVerification(pulumi.ComponentResource):
                 on(check.cluster, list(dict.fromkeys(needs))),
             )
         self.register_outputs({"jobs": {key: j.metadata.name for key, j in self.jobs.items()}})
+
+
+def _verified(check: Check, args: MeshVerificationArgs) -> list[pulumi.Resource]:
+    """What `check` verifies, from the mesh's parts: the check runs after exactly these."""
+    if check.kind == "sync":
+        watcher, watched = check.depends_on_clusters
+        return _present(args.istiods.get(watcher), args.remote_secrets.get((watcher, watched)))
+    if check.kind == "remote":
+        remote, primary = check.depends_on_clusters
+        return _present(
+            args.istiods.get(remote), args.gateways.get(primary), args.remote_secrets.get((primary, remote))
+        )
+    consumer, holder, exporter = check.depends_on_clusters
+    return _present(
+        args.istiods.get(consumer),
+        args.federations.get(holder),
+        args.istiods.get(exporter),
+        args.gateways.get(exporter),
+        args.remote_secrets.get((holder, exporter)),
+    )
+
+
+def _present(*resources: pulumi.Resource | None) -> list[pulumi.Resource]:
+    return [resource for resource in resources if resource is not None]
 
 
 def _job_resource_name(prefix: str, cluster: str, key: str) -> str:
