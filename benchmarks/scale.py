@@ -18,7 +18,7 @@ The baseline ("SDK alone"): in another fresh subprocess, the same engine (`run_p
 plain resources as the mesh did, in the same tree: every component the mesh registered
 becomes a bare `ComponentResource` that creates its children in its `__init__`, every
 custom resource a `pulumi.CustomResource` of the same type with a few inputs (a name,
-labels, a small spec and one output of the resource registered before it in the same
+labels, a small spec and one output of the first custom resource registered in the same
 component), the same explicit providers (`pulumi.ProviderResource`) and the same reads.
 The ratio meshlib / baseline is what meshlib's own code (spec, plan, typed provider SDK
 classes, Output wiring) costs on top of what any program of that size pays the SDK.
@@ -180,12 +180,14 @@ def _baseline_program(shape: list[list[Any]]) -> None:
         made[urn] = pulumi.CustomResource(type_, name, props, opts)
 
     def children(urn: str, parent: pulumi.Resource | None) -> None:
-        previous: pulumi.Output[Any] | None = None
+        # A star, not a chain: a component of a thousand children (the deploy-time checks) would otherwise
+        # be a thousand-deep dependency chain, deeper than the SDK's cycle check can recurse.
+        first: pulumi.Output[Any] | None = None
         for entry in by_parent.get(urn, []):
-            create(entry, parent, previous)
+            create(entry, parent, first)
             resource = made[entry[0]]
-            if isinstance(resource, pulumi.CustomResource):
-                previous = resource.id
+            if first is None and isinstance(resource, pulumi.CustomResource):
+                first = resource.id
 
     class Component(pulumi.ComponentResource):
         def __init__(self, type_: str, name: str, urn: str, opts: pulumi.ResourceOptions) -> None:

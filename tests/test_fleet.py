@@ -141,7 +141,8 @@ def day_two() -> dict[str, Any]:
             "consumers": ["edge"],
             "ports": [{"number": 80, "name": "http"}],
             "responder": True,
-        }
+        },
+        {"name": "api", "cluster": "spoke", "consumers": ["edge", "hub"], "ports": [{"number": 8080, "name": "http"}]},
     ]
     config["mesh:failover"] = [{"name": "web", "clusters": ["spoke", "edge"]}]
     return config

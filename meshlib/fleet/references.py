@@ -25,13 +25,14 @@ from meshlib.components.cluster import EastWestExposure, MeshCluster
 from meshlib.components.existing import ExistingCluster, ExistingClusterArgs
 from meshlib.components.gcp import GcpNetwork, GkeCluster, load_balancer_annotations_of
 from meshlib.plan.topology import MeshPlan
-from meshlib.spec.models import ClusterSpec
+from meshlib.spec.models import ClusterSpec, is_ipv4
 
 __all__ = [
     "AwsNetworkView",
     "GcpNetworkView",
     "cluster_export",
     "cluster_stand_in",
+    "east_west_of",
     "network_export",
     "pick",
 ]
@@ -222,16 +223,20 @@ class StandInCluster(MeshCluster):
         self.istio_namespace_labels = (
             {READINESS_GATE_LABEL: "enabled"} if spec.cloud == "aws" and load_balancers else {}
         )
-        self.east_west = _exposure(spec, exported) if cluster_plan.east_west_gateway else None
+        self.east_west = east_west_of(spec, exported) if cluster_plan.east_west_gateway else None
         self.register_outputs({})
 
     def load_balancer_annotations(self, internal: bool) -> dict[str, str]:
         return nlb_annotations(internal) if self.cloud == "aws" else load_balancer_annotations_of(internal)
 
 
-def _exposure(spec: ClusterSpec, exported: pulumi.Output[Any]) -> EastWestExposure:
-    """The east-west exposure from the cluster stack; how many addresses there are comes from the spec."""
+def east_west_of(spec: ClusterSpec, exported: pulumi.Output[Any]) -> EastWestExposure:
+    """A cluster's east-west exposure from its cluster stack; how many addresses there are comes from the spec."""
     east_west = exported.apply(pick("eastWest"))
+    addresses = east_west.apply(pick("addresses"))
+    if spec.cloud == "existing":
+        address = str(spec.east_west_address)
+        return EastWestExposure(addresses=addresses, is_hostname=not is_ipv4(address))
     annotated = spec.cloud == "aws" or spec.east_west_internal  # GKE's external load balancer needs none
     if spec.cloud == "aws":
         zones = spec.private_subnet_ids if spec.east_west_internal else spec.public_subnet_ids
@@ -239,9 +244,8 @@ def _exposure(spec: ClusterSpec, exported: pulumi.Output[Any]) -> EastWestExposu
     else:
         count = 1
     return EastWestExposure(
-        addresses=east_west.apply(pick("addresses")),
+        addresses=addresses,
         count=count,
         annotations=east_west.apply(pick("annotations")) if annotated else {},
         load_balancer_ip=east_west.apply(pick("loadBalancerIp")) if spec.cloud == "gcp" else None,
-        is_hostname=False,  # only an existing cluster's configured address can be a hostname
     )

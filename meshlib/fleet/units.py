@@ -35,6 +35,7 @@ from meshlib.fleet.references import (
     GcpNetworkView,
     cluster_export,
     cluster_stand_in,
+    east_west_of,
     network_export,
     pick,
 )
@@ -75,7 +76,9 @@ class _Upstream:
     """The outputs of the stacks this one reads (`FleetStack.needs`), one StackReference each."""
 
     def __init__(self, base: str, stack: FleetStack) -> None:
-        self._base, self._allowed, self._refs = base, set(stack.needs), dict[str, pulumi.StackReference]()
+        self._base = base
+        self._allowed = set(stack.needs)
+        self._refs: dict[str, pulumi.StackReference] = {}
 
     def output(self, stack: str, key: str) -> pulumi.Output[Any]:
         if stack not in self._allowed:  # the layout must list every read: it orders the deployment
@@ -102,6 +105,7 @@ class _Builder:
         self.root = pulumi.ComponentResource("meshlib:index:MultiClusterMesh", spec.mesh_id)
         self.child = pulumi.ResourceOptions(parent=self.root)
         self.specs = {cluster.name: cluster for cluster in spec.clusters}
+        self._stand_ins: dict[str, MeshCluster] = {}
 
     # -- reading earlier stacks --
 
@@ -125,15 +129,16 @@ class _Builder:
         return network.egress_ips_in(str(cluster.region))
 
     def stand_in(self, cluster: str) -> MeshCluster:
-        return cluster_stand_in(
-            f"{self.name}-{cluster}", self.specs[cluster], self.plan, self.cluster_facts(cluster), self.child
-        )
+        """Cluster `cluster` with a Kubernetes provider of this stack's own (made once)."""
+        if cluster not in self._stand_ins:
+            self._stand_ins[cluster] = cluster_stand_in(
+                f"{self.name}-{cluster}", self.specs[cluster], self.plan, self.cluster_facts(cluster), self.child
+            )
+        return self._stand_ins[cluster]
 
     def exposure(self, cluster: str) -> EastWestExposure:
-        stand_in = self.stand_in(cluster)
-        if stand_in.east_west is None:
-            raise pulumi.RunError(f"cluster {cluster!r} has no east-west address")
-        return stand_in.east_west
+        """Cluster `cluster`'s east-west addresses, from its stack (no provider needed)."""
+        return east_west_of(self.specs[cluster], self.cluster_facts(cluster))
 
     # -- the units --
 
