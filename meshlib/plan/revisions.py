@@ -145,7 +145,9 @@ def tag_webhook(
     defaults (`reinvocationPolicy: Never`, no `enableNamespacesByDefault`). A remote's injector
     is its primary's istiod, reached through the remote's `istiod-<rev>` Service, or by URL
     (`injection_url`) when the primary's address is a hostname. No `caBundle`: istiod patches it
-    into every webhook labelled with its revision.
+    into every MutatingWebhookConfiguration labelled `istio.io/rev: <its revision>`, in each webhook
+    whose name ends in `sidecar-injector.istio.io` (`WebhookCertPatcher`, pkg/webhooks/webhookpatch.go,
+    Istio 1.30.3), so a moved tag is re-patched by its new revision.
     """
     target = revisions.revision(revisions.tags[tag])
     client: dict[str, Any]
