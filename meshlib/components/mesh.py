@@ -38,7 +38,15 @@ from meshlib.spec.models import Cidr, ClusterSpec, MeshSpec
 from meshlib.spec.problems import ConfigError, Problem, key_path
 from meshlib.spec.rules import admin_warnings, deployer_access
 
-__all__ = ["MultiClusterMesh", "MultiClusterMeshArgs", "RootCa", "checked_admin_cidrs"]
+__all__ = [
+    "MultiClusterMesh",
+    "MultiClusterMeshArgs",
+    "RootCa",
+    "api_cidrs",
+    "checked_admin_cidrs",
+    "cluster_cas_of",
+    "root_ca_pems",
+]
 
 
 @dataclass
@@ -113,7 +121,7 @@ class MultiClusterMesh(pulumi.ComponentResource):
         for warning in [*admin_warned, *capacity_warnings(spec, plan, built=built)]:
             pulumi.log.warn(warning, self)
 
-        aws_networks, gcp_networks = self._networks(name, spec, args.clusters, child, args.aws_inputs)
+        aws_networks, gcp_networks = self.networks(name, spec, args.clusters, child, args.aws_inputs)
         egress = {
             cluster.name: self._egress_of(cluster, args.clusters, aws_networks, gcp_networks)
             for cluster in spec.clusters
@@ -131,8 +139,8 @@ class MultiClusterMesh(pulumi.ComponentResource):
                     f"the egress IPs of {', '.join(unknown)} are unknown: add them to mesh:adminCidrs, or "
                     f"their istiod cannot reach the API server of {cluster.name!r}"
                 )
-            api_access = _cidrs(admin, [egress[w] for w in watchers])
-            self.clusters[cluster.name] = self._cluster(
+            api_access = api_cidrs(admin, [egress[w] for w in watchers])
+            self.clusters[cluster.name] = self.build_cluster(
                 name, cluster, plan, aws_networks, gcp_networks, api_access, child, args.kubeconfigs.get(cluster.name)
             )
 
@@ -141,8 +149,8 @@ class MultiClusterMesh(pulumi.ComponentResource):
             MeshTrustArgs(
                 clusters=list(self.clusters),
                 protect=any(c.deletion_protection for c in spec.clusters if c.cloud != "existing"),
-                **_root_ca(spec, args.root_ca),
-                cluster_cas=_cluster_cas(spec),
+                **root_ca_pems(spec, args.root_ca),
+                cluster_cas=cluster_cas_of(spec),
             ),
             child,
         )
@@ -220,7 +228,7 @@ class MultiClusterMesh(pulumi.ComponentResource):
             source_ranges = None
             peers = plan.gateway_peers(cluster_plan.name, egress_known, control_plane_known)
             if spec.restrict_east_west_sources and peers is not None:
-                source_ranges = _cidrs([], [egress[peer] for peer in peers])
+                source_ranges = api_cidrs([], [egress[peer] for peer in peers])
             exposure = plan.gateway_exposure(
                 cluster_plan.name, egress_known, control_plane_known, spec.restrict_east_west_sources
             )
@@ -360,7 +368,7 @@ class MultiClusterMesh(pulumi.ComponentResource):
         }
 
     @staticmethod
-    def _networks(
+    def networks(
         name: str,
         spec: MeshSpec,
         prebuilt: Mapping[str, MeshCluster],
@@ -426,7 +434,7 @@ class MultiClusterMesh(pulumi.ComponentResource):
         return None
 
     @staticmethod
-    def _cluster(
+    def build_cluster(
         name: str,
         cluster: ClusterSpec,
         plan: MeshPlan,
@@ -436,6 +444,7 @@ class MultiClusterMesh(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions,
         kubeconfig: pulumi.Input[str] | None = None,
     ) -> MeshCluster:
+        """The cluster component `cluster`'s cloud calls for, on its network (`networks`), named `<name>-<cluster>`."""
         gateway = plan.cluster(cluster.name).east_west_gateway
         resource_name = f"{name}-{cluster.name}"
         if cluster.cloud == "aws":
@@ -472,7 +481,7 @@ def _exposure(cluster: MeshCluster) -> EastWestExposure:
     return cluster.east_west
 
 
-def _cidrs(
+def api_cidrs(
     admin: pulumi.Input[Sequence[str]], egress: Sequence[pulumi.Output[list[str]] | None]
 ) -> pulumi.Output[list[str]]:
     """`admin` CIDRs plus the given egress IPs as /32s, sorted and unique."""
@@ -521,7 +530,7 @@ def _network_block(spec: MeshSpec, network: str) -> str | None:
     return str(settings.vpc_cidr) if settings is not None and settings.vpc_cidr is not None else None
 
 
-def _root_ca(spec: MeshSpec, given: RootCa | None = None) -> dict[str, pulumi.Input[str]]:
+def root_ca_pems(spec: MeshSpec, given: RootCa | None = None) -> dict[str, pulumi.Input[str]]:
     """The root's PEMs: `given` ones first, else those the config keys `spec.root_ca` names; the key secret."""
     if given is not None:
         return {
@@ -537,7 +546,7 @@ def _root_ca(spec: MeshSpec, given: RootCa | None = None) -> dict[str, pulumi.In
     }
 
 
-def _cluster_cas(spec: MeshSpec) -> dict[str, ClusterCa] | None:
+def cluster_cas_of(spec: MeshSpec) -> dict[str, ClusterCa] | None:
     """The CAs your PKI issued the clusters (`mesh:clusterCas`), read from config; the keys as secrets."""
     if spec.cluster_cas is None:
         return None

@@ -24,7 +24,7 @@ from meshlib.components.east_west import EastWestGateway, EastWestGatewayArgs
 from meshlib.components.failover import ServiceFailover, ServiceFailoverArgs
 from meshlib.components.federation import ServiceFederation, ServiceFederationArgs
 from meshlib.components.gcp import GcpNetwork
-from meshlib.components.mesh import MultiClusterMesh, _cidrs, _cluster_cas, _root_ca
+from meshlib.components.mesh import MultiClusterMesh, api_cidrs, cluster_cas_of, root_ca_pems
 from meshlib.components.reader import RemoteReader, RemoteReaderArgs
 from meshlib.components.remote_secret import RemoteSecret, RemoteSecretArgs
 from meshlib.components.trust import MeshTrust, MeshTrustArgs
@@ -148,8 +148,8 @@ class _Builder:
             MeshTrustArgs(
                 clusters=list(self.specs),
                 protect=any(c.deletion_protection for c in self.spec.clusters if c.cloud != "existing"),
-                **_root_ca(self.spec),
-                cluster_cas=_cluster_cas(self.spec),
+                **root_ca_pems(self.spec),
+                cluster_cas=cluster_cas_of(self.spec),
             ),
             self.child,
         )
@@ -159,18 +159,18 @@ class _Builder:
     def network(self) -> None:
         members = [c for c in self.spec.clusters if c.cloud in ("aws", "gcp") and c.network == self.stack.unit]
         only = self.spec.model_copy(update={"clusters": members})
-        aws, gcp = MultiClusterMesh._networks(self.name, only, {}, self.child)
+        aws, gcp = MultiClusterMesh.networks(self.name, only, {}, self.child)
         network: AwsNetwork | GcpNetwork = next(iter(aws.values())) if aws else next(iter(gcp.values()))
         pulumi.export("network", network_export(network, members))
 
     def cluster(self) -> None:
         spec = self.specs[self.stack.unit]
         watchers = [self.specs[w] for w in self.plan.watchers_of(spec.name)]
-        api_access = _cidrs([str(c) for c in self.spec.admin_cidrs], [self.egress_of(w) for w in watchers])
+        api_access = api_cidrs([str(c) for c in self.spec.admin_cidrs], [self.egress_of(w) for w in watchers])
         views = {str(spec.network): self.network_of(spec)} if spec.cloud in ("aws", "gcp") else {}
         aws = {k: v for k, v in views.items() if isinstance(v, AwsNetworkView)}
         gcp = {k: v for k, v in views.items() if isinstance(v, GcpNetworkView)}
-        cluster = MultiClusterMesh._cluster(self.name, spec, self.plan, aws, gcp, api_access, self.child)
+        cluster = MultiClusterMesh.build_cluster(self.name, spec, self.plan, aws, gcp, api_access, self.child)
         pulumi.export("cluster", cluster_export(cluster))
 
     def istio(self) -> None:
@@ -296,7 +296,7 @@ class _Builder:
             if self.spec.restrict_east_west_sources and (
                 self.plan.gateway_peers(name, egress_known, control_known) is not None
             ):
-                ranges = _cidrs([], [self.egress_of(p) for p in peers])
+                ranges = api_cidrs([], [self.egress_of(p) for p in peers])
             EastWestGateway(
                 f"{self.name}-{name}-eastwest",
                 EastWestGatewayArgs(
