@@ -48,8 +48,10 @@ class FakeWorkspace:
         fail: frozenset[str] | set[str] = frozenset(),
         delay: float = 0.0,
         delays: Mapping[str, float] | None = None,
+        undeployed: frozenset[str] | set[str] = frozenset(),
     ) -> None:
         self.fail = set(fail)
+        self.undeployed = set(undeployed)
         self.delay = delay
         self.delays = dict(delays or {})
         self.lock = threading.Lock()
@@ -79,6 +81,9 @@ class FakeWorkspace:
     def up(self, stack_name: str, config: Mapping[str, Any]) -> None:
         self.configs[stack_name] = dict(config)
         self._run("up", stack_name)
+
+    def deployed(self, stack_name: str) -> bool:
+        return stack_name not in self.undeployed
 
     def preview(self, stack_name: str, config: Mapping[str, Any]) -> None:
         self.configs[stack_name] = dict(config)
@@ -384,3 +389,17 @@ def test_report_is_ok_only_when_everything_ran() -> None:
     assert FleetReport("up", ("a",)).ok
     assert not FleetReport("up", ("a",), {"b": "x"}, (), (), 0).ok
     assert not FleetReport("up", (), {}, ("c",), (), 0).ok
+
+
+def test_a_preview_of_a_new_fleet_previews_what_reads_only_deployed_stacks() -> None:
+    layout = plan_fleet(example(BASE))
+    fresh = {f"{'mp'}.{stack.name}" for stack in layout.stacks}
+    workspace = FakeWorkspace(undeployed=fresh)
+    report = run_fleet(layout, "mp", "preview", workspace, on_event=lambda _: None)
+    assert {name for _, name in workspace.calls} == {f"{'mp'}.{s.name}" for s in layout.layers[0]}
+    assert set(report.not_previewable) == {s.name for layer in layout.layers[1:] for s in layer}
+    assert report.not_previewable["cluster-east"] == ("network-net-aws", "network-net-gcp")
+    assert report.ok and "not previewed: istio-east: reads" in report.summary()
+    deployed = FakeWorkspace()
+    assert run_fleet(layout, "mp", "preview", deployed, on_event=lambda _: None).not_previewable == {}
+    assert len(deployed.calls) == len(layout.stacks)

@@ -54,6 +54,9 @@ class Workspace(Protocol):
     def destroy(self, stack_name: str) -> None:
         """Destroy the stack's resources (the stack itself stays)."""
 
+    def deployed(self, stack_name: str) -> bool:
+        """Whether the stack exists and holds resources: a preview can read its outputs."""
+
 
 def fleet_available() -> str | None:
     """Why `fleet up|preview|destroy` cannot run here (no Pulumi CLI), or None."""
@@ -75,6 +78,9 @@ class FleetReport:
     """Stacks skipped on `resume`: a previous run recorded them as succeeded."""
     stopped_at_layer: int | None = None
     """The layer (index into `FleetLayout.layers`) where the run stopped; None when it completed."""
+    not_previewable: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """`preview` only: stacks not previewed, with the stacks they read that are not deployed yet
+    (a StackReference to a stack that does not exist fails the preview)."""
 
     @property
     def ok(self) -> bool:
@@ -87,6 +93,8 @@ class FleetReport:
         if self.skipped:
             lines.append(f"  skipped (succeeded before): {', '.join(self.skipped)}")
         lines.append(f"  succeeded: {', '.join(self.succeeded) or 'none'}")
+        for name, missing in self.not_previewable.items():
+            lines.append(f"  not previewed: {name}: reads {', '.join(missing)}, not deployed yet")
         for name, error in self.failed.items():
             lines.append(f"  failed: {name}: {error.strip().splitlines()[-1] if error.strip() else 'error'}")
         if self.not_started:
@@ -132,6 +140,18 @@ def run_fleet(
     succeeded: list[str] = []
     failed: dict[str, str] = {}
     skipped = [stack.name for _, layer in layers for stack in layer if stack.name in done]
+    not_previewable: dict[str, tuple[str, ...]] = {}
+    if action == "preview":  # a fresh fleet: preview what reads only deployed stacks, and say what waits
+        deployed = {s.name for s in layout.stacks if workspace.deployed(fleet_stack_name(base, s))}
+        for _, layer in layers:
+            for stack in layer:
+                missing = tuple(needed for needed in stack.needs if needed not in deployed)
+                if missing:
+                    not_previewable[stack.name] = missing
+                    done.add(stack.name)
+                    on_event(
+                        f"fleet preview: {fleet_stack_name(base, stack)}: not previewed, reads {', '.join(missing)}"
+                    )
 
     def record() -> None:
         if progress_file is not None:
@@ -178,10 +198,11 @@ def run_fleet(
                     tuple([s.name for s in pending] + later),
                     tuple(skipped),
                     index,
+                    not_previewable,
                 )
     if progress_file is not None and progress_file.exists():
         progress_file.unlink()  # nothing left to resume
-    return FleetReport(action, tuple(succeeded), {}, (), tuple(skipped), None)
+    return FleetReport(action, tuple(succeeded), {}, (), tuple(skipped), None, not_previewable)
 
 
 def _resumed(
@@ -248,6 +269,17 @@ class AutomationWorkspace:
             self.on_output(f"[{stack_name}] no such stack: nothing to destroy")
             return
         stack.destroy(on_output=self._printer(stack_name))
+
+    def deployed(self, stack_name: str) -> bool:
+        """Whether `stack_name` exists and its state holds resources."""
+        from pulumi import automation as auto
+
+        try:
+            stack = auto.select_stack(stack_name=stack_name, work_dir=str(self.project_dir))
+        except auto.StackNotFoundError:
+            return False
+        deployment = stack.export_stack().deployment or {}
+        return bool(deployment.get("resources"))
 
     def _configured(self, stack_name: str, config: Mapping[str, Any]) -> Any:
         from pulumi import automation as auto
