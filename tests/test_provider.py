@@ -158,8 +158,6 @@ EXPOSED_ELSEWHERE = {
     "clusterCas": "names config keys of the stack: the package would take PEMs, as it does for rootCa",
     "networks": "the VPC blocks of networks meshlib creates: use the Python API or stack config",
     "readerTokenGeneration": "a rotation counter of stack config",
-    "failover": "not in the package yet: use the Python API or stack config",
-    "verify": "not in the package yet: the checks run with their defaults",
 }
 CLUSTER_ELSEWHERE = {
     "istioValues": "Helm values are free-form maps: not in the package yet",
@@ -214,14 +212,21 @@ def test_admin_cidrs_are_one_input_list(document: dict[str, Any]) -> None:
 
 
 def test_day_two_keys_reach_the_spec_with_the_users_own_names() -> None:
-    args = mesh_args(vpc_id="vpc-1")
+    args = mesh_args()
     args["istio"] = {
         "revisions": [{"name": "1-29-6", "version": "1.29.6"}, {"name": "1-30-3", "version": "1.30.3"}],
         "tags": {"default": "1-29-6", "my-canary": "1-30-3"},
         "gateway_revision": "1-29-6",
     }
     args["clusters"][0]["ingress_gateway"] = {"annotations": {"service.beta.kubernetes.io/aws-x": "y"}}
+    args["failover"] = [
+        {"name": "web", "clusters": ["east", "central"], "outlier_detection": {"consecutive_5xx_errors": 3}}
+    ]
+    args["verify"] = {"generation": 2, "client_image": "registry.example.com/curl@sha256:" + "0" * 64}
     raw = to_spec_input(args).raw
+    spec = parse_spec(raw, "dev")
+    assert spec.failover[0].outlier_detection.consecutive_5xx_errors == 3
+    assert spec.verify.generation == 2 and spec.verify.client_image.startswith("registry.example.com/")
     assert raw["istio"]["gatewayRevision"] == "1-29-6"
     assert raw["istio"]["tags"] == {"default": "1-29-6", "my-canary": "1-30-3"}
     assert raw["clusters"][0]["ingressGateway"]["annotations"] == {"service.beta.kubernetes.io/aws-x": "y"}

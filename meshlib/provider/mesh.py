@@ -14,9 +14,10 @@ which keys it could not check.
 
 import itertools
 from collections.abc import Callable, Mapping
-from typing import Any, NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict, get_args
 
 import pulumi
+from pydantic import BaseModel
 from pydantic.alias_generators import to_camel
 
 from meshlib.components.aws import AwsClusterInputs
@@ -30,17 +31,20 @@ from meshlib.spec.problems import ConfigError, Problem
 __all__ = [
     "PACKAGE",
     "ClusterArgs",
+    "FailoverArgs",
     "IngressGatewayArgs",
     "IstioArgs",
     "MultiClusterMesh",
     "MultiClusterMeshArgs",
     "NamespaceArgs",
     "NodesArgs",
+    "OutlierDetectionArgs",
     "RevisionArgs",
     "RootCaArgs",
     "ServiceArgs",
     "ServicePortArgs",
     "SpecInput",
+    "VerifyArgs",
     "to_spec_input",
 ]
 
@@ -164,6 +168,53 @@ class ServiceArgs(TypedDict):
     """Clusters whose workloads may call `<name>.<namespace>.svc.<cluster>.local`."""
     ports: list[ServicePortArgs]
     """Ports exported."""
+    verify: NotRequired[bool]
+    """Check on every update that each consumer reaches this service through the mesh; default true."""
+    responder: NotRequired[bool]
+    """Deploy a tiny responder as this Service for the check, for a service not deployed yet; default false."""
+
+
+class VerifyArgs(TypedDict):
+    """The checks run after building the mesh (docs/verify.md)."""
+
+    enabled: NotRequired[bool]
+    """Run the checks (Kubernetes Jobs the update awaits); default true."""
+    generation: NotRequired[int]
+    """Bump to rerun every check."""
+    client_image: NotRequired[str]
+    """Image of the checks (needs `sh` and `curl`), pinned by digest."""
+    responder_image: NotRequired[str]
+    """Image of the responders, pinned by digest."""
+
+
+class OutlierDetectionArgs(TypedDict):
+    """Outlier detection of a failover rule (Istio fails over only from ejected endpoints)."""
+
+    consecutive_5xx_errors: NotRequired[int]
+    """5xx answers (or connection failures) in a row that eject an endpoint; default 5."""
+    interval: NotRequired[str]
+    """Time between ejection sweeps, e.g. `10s`."""
+    base_ejection_time: NotRequired[str]
+    """Minimum ejection time, e.g. `30s`."""
+    max_ejection_percent: NotRequired[int]
+    """Most endpoints ejected at once, in percent; default 100."""
+
+
+class FailoverArgs(TypedDict):
+    """Locality failover for a service that runs in several clusters."""
+
+    name: str
+    """Kubernetes Service name, the same in every cluster it runs in."""
+    namespace: NotRequired[str]
+    """Namespace of the Service; default `default`."""
+    clusters: list[str]
+    """The clusters the service runs in (at least two)."""
+    consumers: NotRequired[list[str]]
+    """Clusters whose callers fail over; default every cluster."""
+    priority: NotRequired[list[str]]
+    """Failover order by `network`, `region`, `zone`, `cluster`; default all four in that order."""
+    outlier_detection: NotRequired[OutlierDetectionArgs]
+    """Outlier detection settings."""
 
 
 class IstioArgs(TypedDict):
@@ -227,6 +278,10 @@ class MultiClusterMeshArgs(TypedDict):
     """Admit only the other clusters' egress IPs to east-west gateways where all are known; default true."""
     namespaces: NotRequired[list[NamespaceArgs]]
     """Application namespaces meshlib creates, labelled for injection by their tag."""
+    failover: NotRequired[list[FailoverArgs]]
+    """Locality failover rules for services running in several clusters (docs/failover.md)."""
+    verify: NotRequired[VerifyArgs]
+    """The checks run after building the mesh; on by default."""
     root_ca: NotRequired[RootCaArgs]
     """Bring your own root CA (its PEMs); default one is generated."""
 
@@ -340,7 +395,7 @@ def to_spec_input(args: Mapping[str, Any]) -> SpecInput:
         elif key == "root_ca" and isinstance(value, Mapping):
             result.root_ca = _root_ca(value, result, problems)
         else:
-            result.raw[to_camel(key)] = _plain(value, to_camel(key), problems)
+            result.raw[_key(key)] = _plain(value, _key(key), problems)
     if problems:
         raise ConfigError(sorted(problems))
     return result
@@ -350,7 +405,7 @@ def _cluster(index: int, cluster: Mapping[str, Any], result: SpecInput, problems
     where = f"clusters[{index}]"
     name = str(cluster.get("name", index))
     raw = {
-        to_camel(key): _plain(value, f"{where}.{to_camel(key)}", problems)
+        _key(key): _plain(value, f"{where}.{_key(key)}", problems)
         for key, value in cluster.items()
         if key not in _CLUSTER_INPUTS
     }
@@ -364,7 +419,7 @@ def _cluster(index: int, cluster: Mapping[str, Any], result: SpecInput, problems
         raw["vpcId"] = vpc_id
     for key in ("public_subnet_ids", "private_subnet_ids"):
         ids = cluster.get(key)
-        camel = to_camel(key)
+        camel = _key(key)
         if isinstance(ids, pulumi.Output):
             message = "give a list (its items may be outputs): how many subnets there are must be known at plan time"
             problems.append(Problem(f"{where}.{camel}", message))
@@ -434,6 +489,26 @@ def _admin_cidrs_in_caller_terms(spec: MeshSpec) -> Callable[[list[str]], list[s
     return check
 
 
+def _aliases(model: type[BaseModel], found: dict[str, str]) -> dict[str, str]:
+    """Python field name -> config key, over `model` and every model inside it."""
+    for name, field in model.model_fields.items():
+        found.setdefault(name, field.alias or name)
+        for nested in get_args(field.annotation) or (field.annotation,):
+            for inner in (nested, *get_args(nested)):
+                if isinstance(inner, type) and issubclass(inner, BaseModel) and inner is not model:
+                    _aliases(inner, found)
+    return found
+
+
+_ALIASES = _aliases(MeshSpec, {})
+"""The config keys of the args' Python names: the models' own aliases (`consecutive_5xx_errors` is
+`consecutive5xxErrors` there, not what a generic camelCase gives)."""
+
+
+def _key(name: str) -> str:
+    return _ALIASES.get(name) or to_camel(name)
+
+
 _FREE_KEYS = frozenset({"tags", "annotations"})
 """Maps whose keys are the user's (tag names, annotation keys), kept as given rather than camelCased."""
 
@@ -447,8 +522,7 @@ def _plain(value: Any, where: str, problems: list[Problem], free: bool = False) 
         return {k: _plain(v, f"{where}.{k}", problems) for k, v in value.items()}
     if isinstance(value, Mapping):
         return {
-            to_camel(k): _plain(v, f"{where}.{to_camel(k)}", problems, free=to_camel(k) in _FREE_KEYS)
-            for k, v in value.items()
+            _key(k): _plain(v, f"{where}.{_key(k)}", problems, free=_key(k) in _FREE_KEYS) for k, v in value.items()
         }
     if isinstance(value, list):
         return [_plain(item, f"{where}[{i}]", problems) for i, item in enumerate(value)]
