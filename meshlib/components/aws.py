@@ -300,8 +300,21 @@ def _trust(*principals: str, actions: Sequence[str] = ("sts:AssumeRole",)) -> st
     )
 
 
+CREATED_ZONES = 2
+"""Zones of a VPC meshlib creates: a public and a private subnet in each."""
+
+
+def subnet_count(cluster: ClusterSpec, public: bool) -> int:
+    """How many public (or private) subnets a cluster has, known before deployment: one per listed id in an
+    adopted VPC, else one per zone of the VPC meshlib creates."""
+    if cluster.vpc_id:
+        return len(cluster.public_subnet_ids if public else cluster.private_subnet_ids)
+    return CREATED_ZONES
+
+
 def nlb_annotations(internal: bool) -> dict[str, str]:
-    """An NLB from the AWS Load Balancer Controller, targeting pods, across zones (an ingress gateway's)."""
+    """An NLB from the AWS Load Balancer Controller, targeting pods, across zones (every gateway's; the
+    east-west gateway's adds its subnets and fixed addresses)."""
     return {
         f"{_LB}-type": "external",
         f"{_LB}-nlb-target-type": "ip",
@@ -692,8 +705,8 @@ class AwsNetwork(pulumi.ComponentResource):
                 public=pulumi.Output.all(*[subnet.id for subnet in public]).apply(_strings),
                 private=pulumi.Output.all(*[subnet.id for subnet in private]).apply(_strings),
                 private_cidrs=pulumi.Output.from_input([str(cidr) for cidr in quarters[0:2]]),
-                public_count=2,
-                private_count=2,
+                public_count=subnet_count(cluster, public=True),
+                private_count=subnet_count(cluster, public=False),
                 egress=[*egress, *own_egress],
             )
 
@@ -1176,10 +1189,7 @@ class EksCluster(MeshCluster):
                 lambda cidrs: [_fixed_host(cidr) for cidr in cidrs]
             )
             annotations: dict[str, pulumi.Input[str]] = {
-                f"{_LB}-type": "external",
-                f"{_LB}-nlb-target-type": "ip",
-                f"{_LB}-attributes": CROSS_ZONE,
-                f"{_LB}-scheme": "internal",
+                **nlb_annotations(internal=True),
                 f"{_LB}-subnets": network.private_subnet_ids(spec.name).apply(",".join),
                 f"{_LB}-private-ipv4-addresses": addresses.apply(",".join),
             }
@@ -1203,10 +1213,7 @@ class EksCluster(MeshCluster):
             addresses = pulumi.Output.all(*[eip.public_ip for eip in eips]).apply(_strings)
             allocations = pulumi.Output.all(*[eip.allocation_id for eip in eips]).apply(_strings)
             annotations = {
-                f"{_LB}-type": "external",
-                f"{_LB}-nlb-target-type": "ip",
-                f"{_LB}-attributes": CROSS_ZONE,
-                f"{_LB}-scheme": "internet-facing",
+                **nlb_annotations(internal=False),
                 f"{_LB}-subnets": network.public_subnet_ids(spec.name).apply(",".join),
                 f"{_LB}-eip-allocations": allocations.apply(",".join),
             }

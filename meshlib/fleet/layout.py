@@ -92,15 +92,6 @@ class FleetLayout:
         count = max(depth.values(), default=-1) + 1
         return tuple(tuple(s for s in self.stacks if depth[s.name] == index) for index in range(count))
 
-    def dependents(self, names: Iterable[str]) -> set[str]:
-        """The stacks that read any of `names`, directly or through others."""
-        found: set[str] = set()
-        frontier = set(names)
-        while frontier:
-            frontier = {s.name for s in self.stacks if set(s.needs) & frontier} - found
-            found |= frontier
-        return found
-
 
 def plan_fleet(spec: MeshSpec) -> FleetLayout:
     """The fleet's stacks and what each reads (see the module's table)."""

@@ -20,7 +20,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from meshlib.components.aws import READINESS_GATE_LABEL, AwsNetwork, EksCluster, nlb_annotations
+from meshlib.components.aws import READINESS_GATE_LABEL, AwsNetwork, EksCluster, nlb_annotations, subnet_count
 from meshlib.components.cluster import EastWestExposure, MeshCluster
 from meshlib.components.existing import ExistingCluster, ExistingClusterArgs
 from meshlib.components.gcp import GcpNetwork, GkeCluster, load_balancer_annotations_of
@@ -109,12 +109,10 @@ class AwsNetworkView:
         return self._get("clusters", cluster_name, "privateCidrs")
 
     def public_subnet_count(self, cluster_name: str) -> int:
-        member = self._members[cluster_name]
-        return len(member.public_subnet_ids) if member.vpc_id else 2
+        return subnet_count(self._members[cluster_name], public=True)
 
     def private_subnet_count(self, cluster_name: str) -> int:
-        member = self._members[cluster_name]
-        return len(member.private_subnet_ids) if member.vpc_id else 2
+        return subnet_count(self._members[cluster_name], public=False)
 
     def egress_path(self, cluster_name: str) -> list[pulumi.Resource]:
         """Nothing here: the network stack is deployed before, and destroyed after, this one."""
@@ -238,11 +236,7 @@ def east_west_of(spec: ClusterSpec, exported: pulumi.Output[Any]) -> EastWestExp
         address = str(spec.east_west_address)
         return EastWestExposure(addresses=addresses, is_hostname=not is_ipv4(address))
     annotated = spec.cloud == "aws" or spec.east_west_internal  # GKE's external load balancer needs none
-    if spec.cloud == "aws":
-        zones = spec.private_subnet_ids if spec.east_west_internal else spec.public_subnet_ids
-        count = len(zones) if spec.vpc_id else 2
-    else:
-        count = 1
+    count = subnet_count(spec, public=not spec.east_west_internal) if spec.cloud == "aws" else 1
     return EastWestExposure(
         addresses=addresses,
         count=count,

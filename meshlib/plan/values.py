@@ -130,14 +130,15 @@ def istiod_values(
 def gateway_values(
     spec: MeshSpec,
     cluster: ClusterPlan,
-    annotations: Mapping[str, Any] | Any = None,
+    annotations: Any = None,
     load_balancer_ip: Any = None,
     source_ranges: Any = None,
 ) -> Values:
     """Values of the east-west `gateway` chart (its schema refuses unknown keys).
 
-    `annotations` and `load_balancer_ip` come from the cluster component (how its cloud
-    pins the load balancer's address); `source_ranges` restricts who may connect.
+    `annotations` (a mapping, or a deploy-time value standing for one) and `load_balancer_ip` come
+    from the cluster component (how its cloud pins the load balancer's address); `source_ranges`
+    restricts who may connect.
     """
     service: Values = {}
     if isinstance(annotations, Mapping):
